@@ -1,0 +1,1 @@
+"""ROS-free, torch-free core: numpy and ONNX Runtime only."""

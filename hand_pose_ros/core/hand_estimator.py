@@ -1,0 +1,311 @@
+"""Depth image -> up to two hands of 21 keypoints in pixels, depth and metric 3D.
+
+The one decoding path nodes, the runner and training evaluation share: :class:`HandDecoder`
+(needs only the model metadata, so training can use it on torch outputs before any ONNX file
+exists) turns one sample's network outputs into hands; :class:`HandEstimator` wraps it with
+preprocessing, ONNX inference, depth sampling and back-projection.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hand_pose_ros.core.camera import Intrinsics
+from hand_pose_ros.core.depth_sampling import sample_depth
+from hand_pose_ros.core.heatmaps import decode_peaks, rescale_px
+from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, ModelLoadError, validate_metadata
+from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.core.preprocess import make_network_input
+
+
+@dataclass
+class HandKeypoints:
+    """One detected hand. Arrays are per keypoint, in the model's keypoint order.
+
+    ``uv_px`` is (u, v) in the pixel coordinates :meth:`HandEstimator.decode` was asked for
+    (the input image for :meth:`HandEstimator.estimate`). ``depth_m`` / ``xyz_m`` are NaN
+    where no valid depth was found (and always NaN straight out of ``decode``).
+    ``visibility`` is NaN when the model has no visibility output; ``keypose`` is None (and
+    ``keypose_score`` NaN) when it has no keypose output.
+    """
+
+    side: int  # index into the model's "sides": 0 left, 1 right
+    presence: float  # sigmoid of the presence logit, in [0, 1]
+    uv_px: np.ndarray  # (K, 2) float64
+    depth_m: np.ndarray  # (K,) float32
+    xyz_m: np.ndarray  # (K, 3) float64, optical frame
+    score: np.ndarray  # (K,) float64, clip(heatmap peak, 0, 1)
+    visibility: np.ndarray  # (K,) float64, sigmoid of the visibility logit, or NaN
+    keypose: str | None
+    keypose_score: float  # softmax probability of ``keypose``
+
+
+@dataclass
+class HandEstimate:
+    """Hands found in one frame, with the time each stage took (seconds): ``decode_s`` covers
+    decoding, depth sampling and back-projection."""
+
+    hands: list[HandKeypoints] = field(default_factory=list)
+    preprocess_s: float = 0.0
+    inference_s: float = 0.0
+    decode_s: float = 0.0
+
+    @property
+    def total_s(self) -> float:
+        return self.preprocess_s + self.inference_s + self.decode_s
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    logits = np.asarray(logits, dtype=np.float64)
+    return 0.5 * (1.0 + np.tanh(0.5 * logits))  # Overflow-free form of 1 / (1 + exp(-x)).
+
+
+class HandDecoder:
+    """Network outputs of one sample -> hands, driven only by the model metadata.
+
+    ``keypoint_names``, ``skeleton`` (tuple of (i, j)), ``sides`` and ``keyposes`` come from the
+    metadata, never from code.
+    """
+
+    def __init__(self, metadata: dict[str, Any], presence_threshold: float = 0.5) -> None:
+        validate_metadata(metadata, "decoder metadata")
+        if metadata["task"] != HAND_POSE_TASK:
+            raise ModelLoadError(
+                f"model '{metadata['model_name']}' is a '{metadata['task']}' model; the hand "
+                f"estimator needs a '{HAND_POSE_TASK}' model"
+            )
+        self.metadata = metadata
+        self.presence_threshold = float(presence_threshold)
+        self.keypoint_names: tuple[str, ...] = tuple(metadata["keypoint_names"])
+        self.skeleton: tuple[tuple[int, int], ...] = tuple(
+            (int(i), int(j)) for i, j in metadata["skeleton"]
+        )
+        self.sides: tuple[str, ...] = tuple(metadata["sides"])
+        self.keyposes: tuple[str, ...] = tuple(metadata.get("keyposes", ()))
+        self.network_height = int(metadata["input"]["height"])
+        self.network_width = int(metadata["input"]["width"])
+        specs = metadata["outputs"]
+        self.heatmap_stride = float(specs["heatmaps"]["stride"])
+        self._names: dict[str, str] = {
+            role: specs[role]["name"]
+            for role in ("heatmaps", "presence", "visibility", "keypose")
+            if role in specs
+        }
+
+    def _output(self, outputs: Mapping[str, np.ndarray], role: str) -> np.ndarray | None:
+        """The output for a role, looked up by its ONNX name, else by the role name itself."""
+        name = self._names.get(role)
+        if name is None:  # The model has no such output: ignore stray keys.
+            return None
+        if name in outputs:
+            return np.asarray(outputs[name])
+        if role in outputs:
+            return np.asarray(outputs[role])
+        return None
+
+    def decode(
+        self,
+        outputs: Mapping[str, np.ndarray],
+        input_height: int,
+        input_width: int,
+        presence_threshold: float | None = None,
+    ) -> list[HandKeypoints]:
+        """Network outputs of ONE sample -> hands, with uv in a chosen pixel frame.
+
+        ``outputs`` maps output names (the ONNX names in the metadata; the role names
+        "heatmaps", "presence", "visibility", "keypose" are accepted too) to numpy arrays of
+        one sample, batch axis removed: heatmaps (S*K, h, w), presence (S,) logits, and if the
+        model has them visibility (S*K,) logits and keypose (S, P) logits. Anything else is
+        ignored. Training evaluation passes ``{name: tensor[i].numpy()}`` per batch element.
+
+        ``input_height`` / ``input_width`` give the image whose pixel coordinates ``uv_px``
+        should be in: the network input size (metadata input.height/width) for network-input
+        pixels, or the depth image's size for input-image pixels (per-axis, pixel-centre aware
+        scaling; what :meth:`HandEstimator.estimate` does). Heatmap pixels map to network-input
+        pixels by ``(xy + 0.5) * stride - 0.5``.
+
+        Returns the hands with presence >= ``presence_threshold`` (default: this decoder's;
+        pass 0.0 to get every side), ordered by side, each with all K keypoints:
+        score = clip(heatmap peak, 0, 1), presence = sigmoid, visibility = sigmoid (NaN without
+        that output), keypose = argmax of the softmax (None without that output). ``depth_m``
+        and ``xyz_m`` are NaN: depth is only known to :meth:`HandEstimator.estimate`.
+        """
+        threshold = self.presence_threshold if presence_threshold is None else presence_threshold
+        side_count = len(self.sides)
+        keypoint_count = len(self.keypoint_names)
+        presence_logits = self._output(outputs, "presence")
+        heatmaps = self._output(outputs, "heatmaps")
+        if presence_logits is None or heatmaps is None:
+            raise KeyError(
+                f"outputs need the heatmaps and presence outputs {self._names['heatmaps']!r}, "
+                f"{self._names['presence']!r}; got {sorted(outputs)}"
+            )
+        presence = _sigmoid(presence_logits.reshape(side_count))
+        selected = np.flatnonzero(presence >= threshold)
+        if selected.size == 0:
+            return []
+
+        expected_channels = side_count * keypoint_count
+        if heatmaps.ndim != 3 or heatmaps.shape[0] != expected_channels:
+            raise ValueError(
+                f"heatmaps must be one sample ({expected_channels}, h, w), got {heatmaps.shape}"
+            )
+        channels = (selected[:, None] * keypoint_count + np.arange(keypoint_count)).reshape(-1)
+        # Decoding every channel is cheaper than gathering a copy of the selected ones.
+        xy_heatmap, peak = decode_peaks(heatmaps)
+        xy_heatmap, peak = xy_heatmap[channels], peak[channels]
+        # heatmap px -> network-input px -> requested image px, in one per-axis rescale.
+        image_scale = np.array(
+            [input_width / self.network_width, input_height / self.network_height]
+        )
+        uv = rescale_px(xy_heatmap, self.heatmap_stride * image_scale)
+        score = np.clip(peak, 0.0, 1.0)
+
+        visibility_logits = self._output(outputs, "visibility")
+        if visibility_logits is not None:
+            visibility = _sigmoid(visibility_logits.reshape(expected_channels)[channels])
+        else:
+            visibility = np.full(channels.size, np.nan)
+
+        keypose_index = keypose_score = None
+        keypose_logits = self._output(outputs, "keypose")
+        if keypose_logits is not None and self.keyposes:
+            logits = keypose_logits.astype(np.float64).reshape(side_count, len(self.keyposes))
+            logits = logits[selected]
+            exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probability = exp / exp.sum(axis=1, keepdims=True)
+            keypose_index = probability.argmax(axis=1)
+            keypose_score = probability.max(axis=1)
+
+        hands: list[HandKeypoints] = []
+        for row, side in enumerate(selected):
+            part = slice(row * keypoint_count, (row + 1) * keypoint_count)
+            hands.append(
+                HandKeypoints(
+                    side=int(side),
+                    presence=float(presence[side]),
+                    uv_px=uv[part],
+                    depth_m=np.full(keypoint_count, np.nan, dtype=np.float32),
+                    xyz_m=np.full((keypoint_count, 3), np.nan),
+                    score=score[part],
+                    visibility=visibility[part],
+                    keypose=None if keypose_index is None else self.keyposes[keypose_index[row]],
+                    keypose_score=(
+                        float("nan") if keypose_score is None else float(keypose_score[row])
+                    ),
+                )
+            )
+        return hands
+
+
+def lift_hands(
+    hands: list[HandKeypoints],
+    depth_m: np.ndarray,
+    intrinsics: Intrinsics,
+    depth_window_px: int,
+    foreground_band_m: float,
+) -> None:
+    """Fill each hand's ``depth_m`` and ``xyz_m`` from a depth image its ``uv_px`` refer to.
+
+    Shared by :meth:`HandEstimator.estimate` and training validation (which decodes torch
+    outputs), so both lift keypoints to 3D identically.
+    """
+    if not hands:
+        return
+    uv = np.concatenate([hand.uv_px for hand in hands])
+    depth = sample_depth(depth_m, uv, depth_window_px, foreground_band_m)
+    xyz = intrinsics.back_project(uv, depth)
+    start = 0
+    for hand in hands:
+        stop = start + len(hand.uv_px)
+        hand.depth_m, hand.xyz_m = depth[start:stop], xyz[start:stop]
+        start = stop
+
+
+class HandEstimator:
+    """Runs a hand_pose_2.5d ONNX model on depth images.
+
+    ``keypoint_names``, ``skeleton``, ``sides``, ``keyposes`` and ``decoder`` (a
+    :class:`HandDecoder`) describe the model; ``presence_threshold`` may be changed at any time.
+    One ``estimate`` at a time per instance: it reuses a preallocated network-input buffer.
+    """
+
+    def __init__(
+        self,
+        model: OnnxModel,
+        presence_threshold: float = 0.5,
+        depth_window_px: int = 5,
+        foreground_band_m: float = 0.03,
+    ) -> None:
+        if depth_window_px < 1:
+            raise ValueError(f"depth_window_px must be >= 1, got {depth_window_px}")
+        if foreground_band_m <= 0:
+            raise ValueError(f"foreground_band_m must be > 0, got {foreground_band_m}")
+        self.model = model
+        self.decoder = HandDecoder(model.metadata, presence_threshold)
+        self.depth_window_px = int(depth_window_px)
+        self.foreground_band_m = float(foreground_band_m)
+        self.keypoint_names = self.decoder.keypoint_names
+        self.skeleton = self.decoder.skeleton
+        self.sides = self.decoder.sides
+        self.keyposes = self.decoder.keyposes
+        self._network_input = np.empty((1, 1, model.input_height, model.input_width), np.float32)
+
+    @property
+    def presence_threshold(self) -> float:
+        return self.decoder.presence_threshold
+
+    @presence_threshold.setter
+    def presence_threshold(self, value: float) -> None:
+        self.decoder.presence_threshold = float(value)
+
+    def estimate(self, depth_m: np.ndarray, intrinsics: Intrinsics) -> HandEstimate:
+        """Hands in a (H, W) float32 depth image in metres (NaN invalid).
+
+        ``intrinsics`` must describe this image (same width and height). Keypoints come back in
+        input-image pixels (sub-pixel), their depth is sampled at full input resolution and
+        back-projected; only hands with presence >= ``presence_threshold`` are returned, each
+        with all of its keypoints (consumers threshold ``score`` themselves).
+        """
+        if depth_m.ndim != 2:
+            raise ValueError(f"depth image must be 2-D (H, W), got shape {depth_m.shape}")
+        if depth_m.dtype.kind != "f":
+            raise ValueError(
+                f"depth must be floating-point metres (NaN invalid), got {depth_m.dtype}; "
+                f"convert 16UC1 millimetres first"
+            )
+        height, width = depth_m.shape
+        if (intrinsics.width, intrinsics.height) != (width, height):
+            raise ValueError(
+                f"intrinsics are for a {intrinsics.width}x{intrinsics.height} image but the "
+                f"depth image is {width}x{height}"
+            )
+        start = time.perf_counter()
+        network_input = make_network_input(depth_m, self.model.input_spec, self._network_input)
+        preprocessed = time.perf_counter()
+        raw = self.model.run(network_input)
+        inferred = time.perf_counter()
+        hands = self.decoder.decode({name: value[0] for name, value in raw.items()}, height, width)
+        lift_hands(hands, depth_m, intrinsics, self.depth_window_px, self.foreground_band_m)
+        decoded = time.perf_counter()
+        return HandEstimate(
+            hands=hands,
+            preprocess_s=preprocessed - start,
+            inference_s=inferred - preprocessed,
+            decode_s=decoded - inferred,
+        )
+
+    def decode(
+        self,
+        outputs: Mapping[str, np.ndarray],
+        input_height: int,
+        input_width: int,
+        presence_threshold: float | None = None,
+    ) -> list[HandKeypoints]:
+        """Same as :meth:`HandDecoder.decode` (the single decoding path)."""
+        return self.decoder.decode(outputs, input_height, input_width, presence_threshold)

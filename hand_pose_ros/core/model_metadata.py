@@ -1,0 +1,142 @@
+"""The self-description a hand_pose_ros ONNX file carries, and its validation.
+
+Export writes one JSON document under the ``"hand_pose_ros"`` key of the ONNX ``metadata_props``;
+the runtime trusts nothing about a model that is not in there. Validation happens once at load
+time so that a wrong or foreign file fails with a message naming the problem, not with an
+IndexError in the middle of decoding.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+METADATA_KEY = "hand_pose_ros"
+HAND_POSE_TASK = "hand_pose_2.5d"
+SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (1,)
+REQUIRED_OUTPUT_ROLES: tuple[str, ...] = ("heatmaps", "presence")
+OPTIONAL_OUTPUT_ROLES: tuple[str, ...] = ("visibility", "segmentation", "keypose")
+
+
+class ModelLoadError(RuntimeError):
+    """A model file cannot be used: the message says what is wrong and with which file."""
+
+
+def parse_metadata(json_text: str, source: str) -> dict[str, Any]:
+    """Parse and validate the metadata JSON; ``source`` names the file in error messages."""
+    try:
+        metadata = json.loads(json_text)
+    except json.JSONDecodeError as error:
+        raise ModelLoadError(
+            f"{source}: the '{METADATA_KEY}' metadata is not valid JSON ({error})"
+        ) from error
+    validate_metadata(metadata, source)
+    return metadata
+
+
+def read_metadata(onnx_path: str | Path) -> dict[str, Any]:
+    """Validated metadata of an ONNX file, read through an ONNX Runtime session.
+
+    Loading the whole session is the price of not depending on the ``onnx`` package at run time;
+    use :class:`~hand_pose_ros.core.model_runtime.OnnxModel` when you also want to run it.
+    """
+    from hand_pose_ros.core.model_runtime import create_session, metadata_from_session
+
+    path = Path(onnx_path)
+    return metadata_from_session(create_session(path), str(path))
+
+
+def validate_metadata(metadata: Any, source: str) -> None:
+    """Raise ModelLoadError naming the first field that breaks the model file contract."""
+
+    def fail(message: str) -> ModelLoadError:
+        return ModelLoadError(f"{source}: invalid '{METADATA_KEY}' metadata: {message}")
+
+    if not isinstance(metadata, dict):
+        raise fail(f"expected a JSON object, got {type(metadata).__name__}")
+    version = metadata.get("format_version")
+    if version not in SUPPORTED_FORMAT_VERSIONS:
+        raise fail(
+            f"format_version {version!r} is not supported (supported: "
+            f"{list(SUPPORTED_FORMAT_VERSIONS)}); a newer hand_pose_ros may read it"
+        )
+    for key in ("task", "model_name"):
+        if not isinstance(metadata.get(key), str) or not metadata[key]:
+            raise fail(f"'{key}' must be a non-empty string")
+
+    names = _string_list(metadata, "keypoint_names", fail)
+    _string_list(metadata, "sides", fail)
+    if "keyposes" in metadata:
+        _string_list(metadata, "keyposes", fail)
+    skeleton = metadata.get("skeleton")
+    if not isinstance(skeleton, list) or not all(
+        isinstance(edge, list)
+        and len(edge) == 2
+        and all(_is_int(i) and 0 <= i < len(names) for i in edge)
+        for edge in skeleton
+    ):
+        raise fail(f"'skeleton' must be a list of [i, j] pairs indexing the {len(names)} keypoints")
+
+    _validate_input(metadata.get("input"), fail)
+    _validate_outputs(metadata, fail)
+    sigma = metadata.get("heatmap_sigma_px", 1.0)
+    if not _is_number(sigma) or sigma <= 0:
+        raise fail("'heatmap_sigma_px' must be a positive number")
+
+
+def _validate_input(spec: Any, fail) -> None:
+    if not isinstance(spec, dict):
+        raise fail("'input' must be an object")
+    if not isinstance(spec.get("name"), str) or not spec["name"]:
+        raise fail("'input.name' must be a non-empty string")
+    if spec.get("layout", "NCHW") != "NCHW":
+        raise fail(f"'input.layout' {spec.get('layout')!r} is not supported (only 'NCHW')")
+    if spec.get("units", "m") != "m":
+        raise fail(f"'input.units' {spec.get('units')!r} is not supported (only 'm')")
+    for key in ("height", "width"):
+        if not _is_int(spec.get(key)) or spec[key] <= 0:
+            raise fail(f"'input.{key}' must be a positive integer")
+    for key in ("clip_max_m", "scale"):
+        if not _is_number(spec.get(key)) or spec[key] <= 0:
+            raise fail(f"'input.{key}' must be a positive number")
+    if not _is_number(spec.get("invalid_value")):
+        raise fail("'input.invalid_value' must be a number")
+
+
+def _validate_outputs(metadata: dict, fail) -> None:
+    outputs = metadata.get("outputs")
+    if not isinstance(outputs, dict):
+        raise fail("'outputs' must be an object")
+    for role in REQUIRED_OUTPUT_ROLES:
+        if role not in outputs:
+            raise fail(f"'outputs.{role}' is required")
+    for role, spec in outputs.items():
+        if role not in REQUIRED_OUTPUT_ROLES + OPTIONAL_OUTPUT_ROLES:
+            continue  # Unknown roles are tolerated: a newer export may add outputs we ignore.
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            raise fail(f"'outputs.{role}' must be an object with a string 'name'")
+        strided = role in ("heatmaps", "segmentation")
+        if strided and (not _is_int(spec.get("stride")) or spec["stride"] <= 0):
+            raise fail(f"'outputs.{role}.stride' must be a positive integer")
+    if "segmentation" in outputs:
+        classes = outputs["segmentation"].get("classes")
+        if not isinstance(classes, list) or not classes:
+            raise fail("'outputs.segmentation.classes' must be a non-empty list")
+    if "keypose" in outputs and "keyposes" not in metadata:
+        raise fail("a 'keypose' output needs the 'keyposes' name list")
+
+
+def _string_list(metadata: dict, key: str, fail) -> list[str]:
+    value = metadata.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
+        raise fail(f"'{key}' must be a non-empty list of strings")
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

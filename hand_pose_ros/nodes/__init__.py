@@ -1,0 +1,1 @@
+"""Thin rclpy nodes: convert messages (ros layer), call one core function, publish messages."""

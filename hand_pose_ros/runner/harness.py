@@ -1,0 +1,200 @@
+"""The real HandPoseNode, a source publisher and a recording sink in one process over real DDS.
+
+Shared by the runner, the latency bench and the end-to-end tests, so all three measure the same
+thing. Each harness has its own rclpy Context, a domain id derived from the process id and a
+unique namespace, so parallel runs on one machine do not see each other's frames.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import rclpy
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, Image
+
+from hand_pose_ros.nodes.hand_pose_node import (
+    CAMERA_INFO_TOPIC,
+    DEBUG_IMAGE_TOPIC,
+    DEPTH_TOPIC,
+    KEYPOINTS_TOPIC,
+    MARKERS_TOPIC,
+    HandPoseNode,
+)
+from hand_pose_ros.runner.sink import ReceivedKeypoints, RecordingSink, StampKey, stamp_key
+
+DISCOVERY_TIMEOUT_S = 10.0
+_DOMAIN_ID_RANGE = 200  # FastDDS accepts 0..232; stay clear of the top.
+_instance_counter = itertools.count()
+
+
+def isolated_domain_id() -> int:
+    """A domain id per process: away from 0 (the user's real ROS graph) and from neighbours."""
+    return 10 + os.getpid() % _DOMAIN_ID_RANGE
+
+
+class InProcessHarness:
+    """Publish depth frames to a real HandPoseNode and collect what it publishes.
+
+    Use as a context manager. ``node_parameters`` become the node's parameter overrides (as a
+    launch file or YAML would set them).
+    """
+
+    def __init__(
+        self,
+        node_parameters: dict[str, Any] | None = None,
+        subscribe_markers: bool = False,
+        subscribe_debug_image: bool = False,
+        input_reliable: bool = False,
+        domain_id: int | None = None,
+        context: Context | None = None,
+    ) -> None:
+        """``context``: an initialised rclpy Context to share (e.g. one per test module); by
+        default the harness creates and shuts down its own."""
+        self.namespace = f"/hand_pose_run_{os.getpid()}_{next(_instance_counter)}"
+        self._owns_context = context is None
+        if context is None:
+            context = Context()
+            rclpy.init(
+                context=context,
+                domain_id=isolated_domain_id() if domain_id is None else domain_id,
+            )
+        self.context = context
+        try:
+            overrides = [Parameter(name, value=value) for name, value in
+                         (node_parameters or {}).items()]
+            self.node = HandPoseNode(
+                context=self.context, namespace=self.namespace, parameter_overrides=overrides
+            )
+            # Only the node under test needs parameter services; fewer entities make every
+            # executor iteration cheaper, which is part of what the harness measures.
+            self.source = Node(
+                "hand_pose_source",
+                context=self.context,
+                namespace=self.namespace,
+                start_parameter_services=False,
+            )
+            # A camera driver's profile: best effort unless a test wants reliable delivery.
+            reliability = (
+                ReliabilityPolicy.RELIABLE if input_reliable else ReliabilityPolicy.BEST_EFFORT
+            )
+            qos = QoSProfile(depth=5, reliability=reliability)
+            self.image_pub = self.source.create_publisher(Image, DEPTH_TOPIC, qos)
+            self.info_pub = self.source.create_publisher(CameraInfo, CAMERA_INFO_TOPIC, qos)
+            self.sink = RecordingSink(
+                keypoints_topic=KEYPOINTS_TOPIC,
+                markers_topic=MARKERS_TOPIC if subscribe_markers else None,
+                debug_image_topic=DEBUG_IMAGE_TOPIC if subscribe_debug_image else None,
+                diagnostics_name_filter=self.node.get_fully_qualified_name(),
+                context=self.context,
+                namespace=self.namespace,
+                start_parameter_services=False,
+            )
+            self.executor = SingleThreadedExecutor(context=self.context)
+            for node in (self.node, self.source, self.sink):
+                self.executor.add_node(node)
+        except BaseException:
+            if self._owns_context:
+                self.context.try_shutdown()
+            raise
+        self._closed = False
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> InProcessHarness:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.executor.shutdown(timeout_sec=1.0)
+        for node in (self.sink, self.source, self.node):
+            node.destroy_node()
+        if self._owns_context:
+            self.context.try_shutdown()
+
+    # ------------------------------------------------------------------ spinning
+    def spin_until(self, done: Callable[[], bool], timeout_s: float) -> bool:
+        """Spin the executor until ``done()`` or the timeout; returns done()."""
+        deadline = time.perf_counter() + timeout_s
+        while not done():
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return done()
+            self.executor.spin_once(timeout_sec=min(remaining, 0.05))
+        return True
+
+    def spin_for(self, duration_s: float) -> None:
+        deadline = time.perf_counter() + duration_s
+        while (remaining := deadline - time.perf_counter()) > 0:
+            self.executor.spin_once(timeout_sec=min(remaining, 0.05))
+
+    def wait_for_connections(self, timeout_s: float = DISCOVERY_TIMEOUT_S) -> bool:
+        """Wait until the node's inputs and the sink's outputs are matched (DDS discovery)."""
+
+        def matched() -> bool:
+            outputs = [self.sink.keypoints_sub]
+            if self.sink.markers_sub is not None:
+                outputs.append(self.sink.markers_sub)
+            if self.sink.debug_image_sub is not None:
+                outputs.append(self.sink.debug_image_sub)
+            return (
+                self.image_pub.get_subscription_count() > 0
+                and self.info_pub.get_subscription_count() > 0
+                and all(sub.get_publisher_count() > 0 for sub in outputs)
+                and self._node_sees_sink()
+            )
+
+        return self.spin_until(matched, timeout_s)
+
+    def _node_sees_sink(self) -> bool:
+        """The node decides per frame whether to build markers / debug images: wait until it
+        sees the sink's subscriptions too, or the first frames would skip them."""
+        if self.sink.markers_sub is not None and self.node.markers_pub.get_subscription_count() < 1:
+            return False
+        return not (
+            self.sink.debug_image_sub is not None
+            and self.node.debug_image_pub.get_subscription_count() < 1
+        )
+
+    # ------------------------------------------------------------------ frames
+    def publish_camera_info(self, info: CameraInfo) -> None:
+        self.info_pub.publish(info)
+
+    def publish_image(self, image: Image) -> tuple[StampKey, float]:
+        """Publish a depth image; returns (its stamp key, time.perf_counter() just before)."""
+        key = stamp_key(image.header.stamp)
+        sent_s = time.perf_counter()
+        self.image_pub.publish(image)
+        return key, sent_s
+
+    def publish_frame(self, image: Image, info: CameraInfo | None) -> tuple[StampKey, float]:
+        """Camera info first (as drivers do), then the image."""
+        if info is not None:
+            self.publish_camera_info(info)
+        return self.publish_image(image)
+
+    def wait_for_keypoints(self, key: StampKey, timeout_s: float) -> ReceivedKeypoints | None:
+        self.spin_until(lambda: key in self.sink.keypoints, timeout_s)
+        return self.sink.keypoints.get(key)
+
+    def run_closed_loop(
+        self, frames: Iterable[tuple[Image, CameraInfo | None]], timeout_s: float = 2.0
+    ) -> list[tuple[StampKey, float, ReceivedKeypoints | None]]:
+        """Publish each frame as soon as the previous result arrived (latency, not load)."""
+        results = []
+        for image, info in frames:
+            key, sent_s = self.publish_frame(image, info)
+            results.append((key, sent_s, self.wait_for_keypoints(key, timeout_s)))
+        return results

@@ -1,0 +1,188 @@
+"""What a run reached, for people: printed figures, a picture mosaic and summary.json.
+
+Pictures are drawn with core.drawing (the node's debug image looks the same) and written with
+Pillow, which only the runner needs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hand_pose_ros.core.drawing import (
+    TRUTH_COLOR_RGB,
+    depth_to_rgb,
+    draw_hands,
+    draw_lines,
+    upscale,
+)
+from hand_pose_ros.runner.wearable import FrameRecord, RunResult, predicted_hands
+
+MOSAIC_COLUMNS = 3
+MIN_TILE_WIDTH_PX = 400
+CAPTION_HEIGHT_PX = 14
+BACKGROUND_RGB = (255, 255, 255)
+MOSAIC_NAME = "hands_mosaic.png"
+SUMMARY_NAME = "summary.json"
+
+
+def _percentile_ms(values_s: np.ndarray, q: float) -> float:
+    finite = values_s[np.isfinite(values_s)]
+    return float(np.percentile(finite, q) * 1e3) if finite.size else float("nan")
+
+
+def summarize(result: RunResult, accuracy: dict[str, Any] | None, run_info: dict) -> dict:
+    """All figures of a run as one JSON-friendly dict."""
+    latencies = np.array([r.latency_s for r in result.records])
+    received = int(np.isfinite(latencies).sum())
+    busy_s = float(np.nansum(latencies))
+    hands = [
+        int(predicted_hands(r.result, result.keypoint_count)[2].sum())
+        for r in result.records
+        if r.result is not None
+    ]
+    return {
+        **run_info,
+        "model": {"name": result.model_name, "path": result.model_path},
+        "frames": {
+            "published": len(result.records),
+            "keypoints_received": received,
+            "lost": len(result.records) - received,
+            "node_received": result.node_frames_received,
+            "node_drops": dict(sorted(result.drop_counts.items())),
+        },
+        "rate_hz": {
+            "through_node": received / busy_s if busy_s > 0 else float("nan"),
+            "wall_clock": received / result.wall_s if result.wall_s > 0 else float("nan"),
+        },
+        "latency_ms": {
+            "p50": _percentile_ms(latencies, 50),
+            "p90": _percentile_ms(latencies, 90),
+            "max": _percentile_ms(latencies, 100),
+            "node_internal_p50": result.node_latency_p50_s * 1e3,
+            "onnx_inference_p50": result.node_inference_p50_s * 1e3,
+        },
+        "hands_per_frame": float(np.mean(hands)) if hands else float("nan"),
+        "accuracy": accuracy,
+    }
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
+    return str(value)
+
+
+def format_report(summary: dict) -> str:
+    """The lines the runner prints."""
+    frames, rate, latency = summary["frames"], summary["rate_hz"], summary["latency_ms"]
+    drops = ", ".join(f"{k} {v}" for k, v in frames["node_drops"].items()) or "none"
+    lines = [
+        f"pipeline {summary['pipeline']}: {summary['source']}",
+        f"model: {summary['model']['name']} ({summary['model']['path']})",
+        f"frames: {frames['published']} published, {frames['keypoints_received']} keypoint "
+        f"messages received, {frames['lost']} without result; node drops: {drops}",
+        f"rate: {_fmt(rate['through_node'], 1)} frames/s through the node "
+        f"({summary['mode']}), {_fmt(rate['wall_clock'], 1)} frames/s wall clock "
+        "(incl. reading/rendering the source)",
+        f"latency publish -> keypoints received: p50 {_fmt(latency['p50'])} ms, "
+        f"p90 {_fmt(latency['p90'])} ms (node-internal p50 {_fmt(latency['node_internal_p50'])}"
+        f" ms, ONNX inference p50 {_fmt(latency['onnx_inference_p50'], 3)} ms)",
+        f"hands detected per frame: {_fmt(summary['hands_per_frame'])}",
+    ]
+    acc = summary.get("accuracy")
+    if acc:
+        lines.append(
+            f"accuracy vs ground truth ({acc['frames']} frames, HandMetrics): "
+            f"PCK@0.1 {_fmt(acc['pck@0.1'], 3)}, median 2D error "
+            f"{_fmt(acc['median_2d_error_px'])} px, mean 3D error "
+            f"{_fmt(acc['mean_3d_error_mm'], 1)} mm, presence accuracy "
+            f"{_fmt(acc['presence_accuracy'], 3)}"
+        )
+    elif summary.get("source_kind") == "synthetic":
+        lines.append("accuracy: not computed")
+    else:
+        lines.append("accuracy: no ground truth for this source")
+    return "\n".join(lines)
+
+
+def _tile(record: FrameRecord, result: RunResult, scale: int) -> np.ndarray:
+    picture = upscale(depth_to_rgb(record.depth_m), scale)
+    uv, _, present = predicted_hands(record.result, result.keypoint_count)
+    draw_hands(
+        picture,
+        [(side, uv[side]) for side in np.flatnonzero(present)],
+        result.skeleton,
+        line_thickness_px=3 if scale > 1 else 2,
+        joint_radius_px=2 if scale > 1 else 1,
+        scale=scale,
+    )
+    if record.truth is not None:
+        edges = np.asarray(result.skeleton, dtype=np.intp)
+        for side in np.flatnonzero(record.truth.present):
+            truth_uv = (np.asarray(record.truth.keypoints_uv[side], float) + 0.5) * scale - 0.5
+            draw_lines(picture, truth_uv[edges[:, 0]], truth_uv[edges[:, 1]], TRUTH_COLOR_RGB)
+    return picture
+
+
+def write_mosaic(result: RunResult, path: Path) -> Path | None:
+    """Up to six frames side by side: depth colormap, predicted skeletons (thick, blue = left,
+    orange = right), ground truth thin magenta, a caption per frame."""
+    from PIL import Image as PilImage
+    from PIL import ImageDraw
+
+    chosen = [r for r in result.records if r.depth_m is not None]
+    if not chosen:
+        return None
+    height, width = chosen[0].depth_m.shape
+    scale = max(1, math.ceil(MIN_TILE_WIDTH_PX / width))
+    tile_h, tile_w = height * scale + CAPTION_HEIGHT_PX, width * scale
+    columns = min(MOSAIC_COLUMNS, len(chosen))
+    rows = math.ceil(len(chosen) / columns)
+    legend_h = 2 * CAPTION_HEIGHT_PX + 4
+    mosaic = np.full((rows * tile_h + legend_h, columns * tile_w, 3), BACKGROUND_RGB, np.uint8)
+    captions = []
+    for i, record in enumerate(chosen):
+        if record.depth_m.shape != (height, width):
+            continue
+        top, left = (i // columns) * tile_h, (i % columns) * tile_w
+        mosaic[top + CAPTION_HEIGHT_PX : top + tile_h, left : left + tile_w] = _tile(
+            record, result, scale
+        )
+        latency = "lost" if record.result is None else f"{record.latency_s * 1e3:.1f} ms"
+        captions.append(((left + 3, top + 1), f"frame {record.index}  latency {latency}"))
+    picture = PilImage.fromarray(mosaic)
+    draw = ImageDraw.Draw(picture)
+    for position, text in captions:
+        draw.text(position, text, fill=(0, 0, 0))
+    draw.text(
+        (3, rows * tile_h + 3),
+        "thick: predicted (blue left, orange right)\nthin magenta: ground truth, black: no depth",
+        fill=(0, 0, 0),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    picture.save(path)
+    return path
+
+
+def write_summary(summary: dict, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_json_safe(summary), indent=2) + "\n")
+    return path
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN is not JSON: write null instead; numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

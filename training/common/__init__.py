@@ -1,0 +1,1 @@
+"""Pieces every model's training shares: seeding, checkpoints, ONNX complexity counting."""

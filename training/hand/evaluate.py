@@ -1,0 +1,76 @@
+"""Evaluate an exported hand model on held-out synthetic frames, the way the node runs it.
+
+    python -m training.hand.evaluate --model hand_pose_ros/models/hand_tiny_multitask.onnx \
+        --split test --embed
+
+Every frame goes through `HandEstimator.estimate` (ONNX Runtime, the core decoder, depth
+sampling, back-projection): the figures are the node's figures minus ROS transport. `--embed`
+writes them into the model's metadata, which the model card is printed from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from hand_pose_ros.core.hand_estimator import HandEstimator
+from hand_pose_ros.core.hand_metrics import HandMetrics
+from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.synthetic import render_frame
+from training.hand.data import split_seeds
+from training.hand.metadata import read_onnx_metadata, write_metadata
+
+
+def evaluate(model_path: Path, split: str, frames: int | None, width: int, height: int,
+             threads: int = 1) -> dict:
+    seeds = split_seeds(split, frames)
+    estimator = HandEstimator(OnnxModel(model_path, intra_op_threads=threads))
+    metrics = HandMetrics()
+    inference_s: list[float] = []
+    for seed in tqdm(seeds, desc=f"evaluate {split}", unit="frame"):
+        frame = render_frame(seed, width, height)
+        estimate = estimator.estimate(frame.depth_m, frame.intrinsics)
+        inference_s.append(estimate.inference_s)
+        metrics.add_hands(estimate.hands, frame)
+    return {
+        "split": split,
+        "seeds": [seeds.start, seeds.stop],
+        "resolution": f"{width}x{height}",
+        **metrics.summary(),
+        "onnx_inference_median_ms": round(float(np.median(inference_s)) * 1000.0, 3),
+        "onnx_threads": threads,
+        "evaluated": time.strftime("%Y-%m-%d"),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Evaluate an exported hand model.")
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--split", choices=("validation", "test"), default="test")
+    parser.add_argument("--frames", type=int, default=None, help="prefix of the split's seeds")
+    parser.add_argument("--width", type=int, default=None, help="default: the model's input")
+    parser.add_argument("--height", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
+    parser.add_argument("--embed", action="store_true",
+                        help="store the result in the model's metadata under metrics.<split>")
+    args = parser.parse_args(argv)
+    metadata = read_onnx_metadata(args.model)
+    width = args.width or metadata["input"]["width"]
+    height = args.height or metadata["input"]["height"]
+    result = evaluate(args.model, args.split, args.frames, width, height)
+    print(json.dumps(result, indent=2))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2))
+    if args.embed:
+        metadata["metrics"][f"{args.split}_{result['resolution']}"] = result
+        write_metadata(args.model, metadata)
+
+
+if __name__ == "__main__":
+    main()

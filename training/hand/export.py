@@ -1,0 +1,112 @@
+"""Export a trained hand network to a self-describing ONNX file.
+
+    python -m training.hand.export --run runs/hand_tiny_aux \
+        --out hand_pose_ros/models/hand_tiny_multitask.onnx
+
+Writes the model-file contract's metadata (keypoints, skeleton, input normalisation, output
+layout, training data and schedule, complexity counted on the exported graph) and checks that
+ONNX Runtime reproduces torch on validation inputs. `training.hand.evaluate --embed` later adds
+the held-out test metrics to the same metadata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
+from training.common.onnx_complexity import count_complexity
+from training.hand.data import INPUT_SPEC, HandBatches, load_or_render, split_seeds
+from training.hand.losses import AUXILIARY_TASKS, PRIMARY_TASKS
+from training.hand.metadata import build_metadata, write_metadata
+from training.hand.networks import build_hand_net
+
+OPSET = 17
+PARITY_TOLERANCE = 1e-4
+"""Largest absolute torch/ONNX difference accepted on any output (float32 round-off)."""
+
+class _ExportWrapper(torch.nn.Module):
+    """Returns only the outputs the run trained, in a fixed order, so untrained heads are pruned."""
+
+    def __init__(self, model: torch.nn.Module, roles: tuple[str, ...]):
+        super().__init__()
+        self.model, self.roles = model, roles
+
+    def forward(self, depth: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        outputs = self.model(depth)
+        return tuple(outputs[role] for role in self.roles)
+
+
+def check_parity(path: Path, wrapper: torch.nn.Module, inputs: np.ndarray) -> float:
+    """Largest |torch - ONNX Runtime| over every output on the given inputs."""
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    worst = 0.0
+    with torch.no_grad():
+        for x in inputs:
+            expected = wrapper(torch.from_numpy(x[None]))
+            actual = session.run(None, {INPUT_SPEC["name"]: x[None]})
+            worst = max(worst, *(float(np.max(np.abs(e.numpy() - a)))
+                                 for e, a in zip(expected, actual, strict=True)))
+    return worst
+
+
+def export(run_dir: Path, out: Path, model_name: str) -> dict:
+    state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+    if state is None:
+        raise SystemExit(f"no checkpoint in {run_dir}")
+    config = state["config"]
+    model = build_hand_net(config["arch"])
+    model.load_state_dict(state["model"])
+    model.eval()
+    roles = PRIMARY_TASKS + (AUXILIARY_TASKS if config["aux"] else ())
+    wrapper = _ExportWrapper(model, roles).eval()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    dummy = torch.zeros(1, 1, INPUT_SPEC["height"], INPUT_SPEC["width"])
+    torch.onnx.export(wrapper, dummy, str(out), input_names=[INPUT_SPEC["name"]],
+                      output_names=list(roles), opset_version=OPSET, dynamo=False)
+    complexity = count_complexity(out)
+    train_seeds = split_seeds("train", config.get("train_frames"))
+    training = {
+        "data": "synthetic egocentric depth, hand_pose_ros.synthetic.render_frame at "
+                f"{INPUT_SPEC['width']}x{INPUT_SPEC['height']}, horizontal flip augmentation",
+        "train_seeds": [train_seeds.start, train_seeds.stop],
+        "architecture": config["arch"],
+        "auxiliary_tasks": list(AUXILIARY_TASKS) if config["aux"] else [],
+        "steps": state["step"], "batch_size": config["batch_size"], "lr": config["lr"],
+        "weight_decay": config["weight_decay"], "seed": config["seed"],
+        "train_time_s": round(state["elapsed_s"], 1),
+        "command": f"python -m training.hand.train --arch {config['arch']} "
+                   f"{'--aux' if config['aux'] else '--no-aux'} --steps {config['steps']} "
+                   f"--batch-size {config['batch_size']} --lr {config['lr']} "
+                   f"--seed {config['seed']} --out {config['out']}",
+    }
+    metadata = build_metadata(model_name, roles, training)
+    metadata["complexity"] = {"macs": complexity.macs, "flops": complexity.flops,
+                              "params": complexity.params}
+    write_metadata(out, metadata)
+    validation = load_or_render(split_seeds("validation", 16), Path(config["cache_dir"]))
+    inputs = HandBatches(validation, augment=False).inputs.astype(np.float32)
+    parity = check_parity(out, wrapper, inputs)
+    if parity > PARITY_TOLERANCE:
+        raise SystemExit(f"ONNX output differs from torch by {parity:.2e} > {PARITY_TOLERANCE}")
+    report = {"model": str(out), **count_complexity(out).as_dict(), "parity_max_abs": parity}
+    print(json.dumps(report, indent=2))
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Export a trained hand network to ONNX.")
+    parser.add_argument("--run", type=Path, required=True, help="training run folder")
+    parser.add_argument("--out", type=Path, required=True, help="ONNX file to write")
+    parser.add_argument("--name", default="hand_tiny_multitask", help="model_name in metadata")
+    args = parser.parse_args(argv)
+    export(args.run, args.out, args.name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The model-file contract as export writes it: metadata built from the package's tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+
+from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, METADATA_KEY, validate_metadata
+from hand_pose_ros.core.skeletons import (
+    HAND_KEYPOINT_NAMES,
+    HAND_KEYPOSES,
+    HAND_SIDES,
+    HAND_SKELETON_EDGES,
+)
+from training.hand.data import HEATMAP_SIGMA_PX, INPUT_SPEC, OUTPUT_STRIDE
+
+SEGMENTATION_CLASSES = ("background", "left", "right")
+
+
+def output_spec(roles: tuple[str, ...]) -> dict[str, dict]:
+    spec: dict[str, dict] = {role: {"name": role} for role in roles}
+    for role in ("heatmaps", "segmentation"):
+        if role in spec:
+            spec[role]["stride"] = OUTPUT_STRIDE
+    if "segmentation" in spec:
+        spec["segmentation"]["classes"] = list(SEGMENTATION_CLASSES)
+    return spec
+
+
+def build_metadata(model_name: str, roles: tuple[str, ...], training: dict) -> dict:
+    return {
+        "format_version": 1,
+        "task": HAND_POSE_TASK,
+        "model_name": model_name,
+        "keypoint_names": list(HAND_KEYPOINT_NAMES),
+        "skeleton": [list(edge) for edge in HAND_SKELETON_EDGES],
+        "sides": list(HAND_SIDES),
+        "keyposes": list(HAND_KEYPOSES),
+        "input": dict(INPUT_SPEC),
+        "outputs": output_spec(roles),
+        "heatmap_sigma_px": HEATMAP_SIGMA_PX,
+        "training": training,
+        "metrics": {},
+    }
+
+
+def write_metadata(path: Path, metadata: dict) -> None:
+    """Replace the package's metadata entry of an ONNX file in place."""
+    validate_metadata(metadata, str(path))
+    model = onnx.load(str(path))
+    kept = [p for p in model.metadata_props if p.key != METADATA_KEY]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    model.metadata_props.add(key=METADATA_KEY, value=json.dumps(metadata, sort_keys=True))
+    onnx.save(model, str(path))
+
+
+def read_onnx_metadata(path: Path) -> dict:
+    model = onnx.load(str(path), load_external_data=False)
+    entries = {p.key: p.value for p in model.metadata_props}
+    return json.loads(entries[METADATA_KEY])

@@ -1,0 +1,141 @@
+"""Train a hand network on synthetic egocentric depth.
+
+    python -m training.hand.train --arch tiny --aux --out runs/hand_tiny_aux
+
+Resumes from `<out>/checkpoint.pt` when it exists; writes `<out>/metrics.json` with the
+configuration, loss history and validation metrics (validation seeds only: the test split is
+for `training.hand.evaluate` on the exported file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from training.common.seeding import seed_everything
+from training.hand.data import HandBatches, load_or_render, split_seeds
+from training.hand.losses import BalancedMultiTaskLoss
+from training.hand.networks import ARCHITECTURES, build_hand_net
+from training.hand.validation import validate
+
+WARMUP_STEPS = 200
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Train a hand network on synthetic depth.")
+    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="tiny")
+    parser.add_argument("--aux", action=argparse.BooleanOptionalAction, default=True,
+                        help="train the auxiliary tasks (visibility, segmentation, keypose)")
+    parser.add_argument("--out", type=Path, required=True, help="run folder")
+    parser.add_argument("--steps", type=int, default=8000)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--train-frames", type=int, default=None,
+                        help="prefix of the training seeds (default: all in splits.json)")
+    parser.add_argument("--val-frames", type=int, default=500)
+    parser.add_argument("--eval-every", type=int, default=1000)
+    parser.add_argument("--checkpoint-every", type=int, default=250)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cache-dir", type=Path, default=Path("data/cache"))
+    parser.add_argument("--render-workers", type=int, default=2)
+    return parser.parse_args(argv)
+
+
+def learning_rate_factor(step: int, total_steps: int) -> float:
+    """Linear warm-up, then cosine decay to zero."""
+    if step < WARMUP_STEPS:
+        return (step + 1) / WARMUP_STEPS
+    progress = (step - WARMUP_STEPS) / max(1, total_steps - WARMUP_STEPS)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def train(args: argparse.Namespace) -> dict:
+    seed_everything(args.seed)
+    torch.set_num_threads(args.threads)
+    args.out.mkdir(parents=True, exist_ok=True)
+    config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    train_seeds = split_seeds("train", args.train_frames)
+    val_seeds = split_seeds("validation", args.val_frames)
+    train_batches = HandBatches(
+        load_or_render(train_seeds, args.cache_dir, args.render_workers), augment=True)
+
+    model = build_hand_net(args.arch)
+    criterion = BalancedMultiTaskLoss(args.aux)
+    optimizer = torch.optim.AdamW(
+        [*model.parameters(), *criterion.parameters()], lr=args.lr, weight_decay=args.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: learning_rate_factor(step, args.steps))
+    history: list[dict] = []
+    start_step, elapsed_s = 0, 0.0
+    checkpoint_path = args.out / CHECKPOINT_NAME
+    if (state := load_checkpoint(checkpoint_path)) is not None:
+        model.load_state_dict(state["model"])
+        criterion.load_state_dict(state["criterion"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_step, history, elapsed_s = state["step"], state["history"], state["elapsed_s"]
+        print(f"resumed from {checkpoint_path} at step {start_step}")
+
+    def checkpoint(step: int) -> None:
+        save_checkpoint(checkpoint_path, model=model.state_dict(), criterion=criterion.state_dict(),
+                        optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
+                        step=step, history=history, elapsed_s=elapsed_s, config=config)
+
+    model.train()
+    started = time.perf_counter() - elapsed_s
+    running: dict[str, float] = {}
+    progress = tqdm(range(start_step, args.steps), initial=start_step, total=args.steps,
+                    desc=args.out.name, unit="step")
+    for step in progress:
+        # Batches depend only on (seed, step), so a resumed run sees the same data.
+        rng = np.random.default_rng([args.seed, step])
+        indices = rng.integers(0, train_batches.size, args.batch_size)
+        batch = train_batches.batch(indices, rng)
+        loss, parts = criterion(model(batch.inputs), batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        for name, value in parts.items():
+            running[name] = 0.98 * running.get(name, value) + 0.02 * value
+        progress.set_postfix(heat=f"{running['heatmaps']:.3f}", pres=f"{running['presence']:.3f}")
+        done = step + 1
+        if done % args.eval_every == 0 or done == args.steps:
+            elapsed_s = time.perf_counter() - started
+            metrics = validate(model, val_seeds)
+            model.train()
+            history.append({"step": done, "elapsed_s": round(elapsed_s, 1),
+                            "train_losses": dict(running), "validation": metrics})
+            tqdm.write(json.dumps(history[-1]))
+        if done % args.checkpoint_every == 0 or done == args.steps:
+            elapsed_s = time.perf_counter() - started
+            checkpoint(done)
+
+    result = {
+        "config": config,
+        "train_seeds": [train_seeds.start, train_seeds.stop],
+        "validation_seeds": [val_seeds.start, val_seeds.stop],
+        "train_time_s": round(time.perf_counter() - started, 1),
+        "history": history,
+        "validation": history[-1]["validation"] if history else None,
+    }
+    (args.out / "metrics.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    train(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()

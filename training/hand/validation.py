@@ -1,0 +1,46 @@
+"""Validation during training, through the core decoder the node uses."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from hand_pose_ros.core.hand_estimator import HandDecoder, lift_hands
+from hand_pose_ros.core.hand_metrics import HandMetrics
+from hand_pose_ros.core.preprocess import make_network_input
+from hand_pose_ros.synthetic import HandFrame, render_frame
+from training.hand.data import INPUT_SPEC
+from training.hand.losses import AUXILIARY_TASKS, PRIMARY_TASKS
+from training.hand.metadata import build_metadata
+
+BATCH_SIZE = 64
+DEPTH_WINDOW_PX = 5
+FOREGROUND_BAND_M = 0.03
+
+
+@lru_cache(maxsize=2)
+def validation_frames(seeds: range) -> tuple[list[HandFrame], np.ndarray]:
+    frames = [render_frame(seed, INPUT_SPEC["width"], INPUT_SPEC["height"]) for seed in seeds]
+    inputs = np.concatenate([make_network_input(f.depth_m, INPUT_SPEC) for f in frames])
+    return frames, inputs
+
+
+def validate(model: torch.nn.Module, seeds: range) -> dict[str, float]:
+    """HandMetrics summary of the model on validation frames (never the test split)."""
+    frames, inputs = validation_frames(seeds)
+    decoder = HandDecoder(build_metadata("validation", PRIMARY_TASKS + AUXILIARY_TASKS, {}))
+    metrics = HandMetrics()
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(frames), BATCH_SIZE):
+            outputs = model(torch.from_numpy(inputs[start:start + BATCH_SIZE]))
+            outputs = {name: value.numpy() for name, value in outputs.items()}
+            for offset, frame in enumerate(frames[start:start + BATCH_SIZE]):
+                sample = {name: value[offset] for name, value in outputs.items()}
+                hands = decoder.decode(sample, *frame.depth_m.shape)
+                lift_hands(hands, frame.depth_m, frame.intrinsics, DEPTH_WINDOW_PX,
+                           FOREGROUND_BAND_M)
+                metrics.add_hands(hands, frame)
+    return metrics.summary()
