@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hand_pose_ros.core.skeletons import HAND_KEYPOSES, HAND_KEYPOINT_NAMES
+from hand_pose_ros.core.skeletons import HAND_KEYPOINT_NAMES, HAND_KEYPOSES
 
 NUM_KEYPOINTS = len(HAND_KEYPOINT_NAMES)
 NUM_FINGERS = 5  # thumb, index, middle, ring, little (HAND_KEYPOINT_NAMES order)
@@ -72,10 +72,13 @@ _WRIST_CENTRE_M = np.array([0.0, 0.008, 0.0])
 _WRIST_SEMI_AXES_M = np.array([0.029, 0.030, 0.0165])
 # Thumb web: capsule between the thumb metacarpal and the index metacarpal.
 _WEB_RADIUS_M = 0.0085
-# Forearm (not part of the hand label): two capsules behind the wrist, local -y.
-FOREARM_LENGTH_M = 0.26
-_FOREARM_NEAR_RADIUS_M = 0.025
-_FOREARM_FAR_RADIUS_M = 0.031
+# Forearm (not part of the hand label), along the forearm direction from the wrist: a capsule
+# joining the wrist, a long spheroid for the muscles (widest a third of the way from the elbow)
+# and a capsule rounding off the elbow. Distances from the wrist in metres.
+FOREARM_LENGTH_M = 0.27
+_FOREARM_NEAR = (0.03, 0.10, 0.025)  # start, end, radius
+_FOREARM_ELBOW = (0.20, FOREARM_LENGTH_M, 0.028)
+_FOREARM_BULK = (0.17, 0.12, 0.034)  # centre, semi-length, radius
 
 # Joint limits in degrees: (min, max) per finger row, columns = flexion of the three joints
 # along the chain, then abduction of the base joint.
@@ -88,7 +91,9 @@ _FLEX_LIMITS_DEG = np.array(
         [[-25.0, 95.0], [0.0, 110.0], [-5.0, 90.0]],
     ]
 )
-_ABD_LIMITS_DEG = np.array([[-25.0, 45.0], [-10.0, 25.0], [-12.0, 12.0], [-20.0, 12.0], [-30.0, 12.0]])
+_ABD_LIMITS_DEG = np.array(
+    [[-25.0, 45.0], [-10.0, 25.0], [-12.0, 12.0], [-20.0, 12.0], [-30.0, 12.0]]
+)
 
 # Keypose prototypes (degrees): flex (5 fingers x 3 joints), abduction (5), positive abduction
 # = towards the thumb side for fingers; for the thumb, positive abduction = away from the palm.
@@ -248,6 +253,10 @@ class HandPrimitives:
     capsule_is_hand: np.ndarray  # (n,) bool, False for the forearm
     ellipsoid_centre: np.ndarray  # (m, 3) axis-aligned in the hand frame
     ellipsoid_semi_axes: np.ndarray  # (m, 3)
+    forearm_centre: np.ndarray  # (3,) spheroid of the forearm (not part of the hand label)
+    forearm_axis: np.ndarray  # (3,) unit, towards the elbow
+    forearm_semi_length_m: float
+    forearm_radius_m: float
 
 
 def hand_primitives(shape: HandShape, keypoints: np.ndarray,
@@ -273,15 +282,16 @@ def hand_primitives(shape: HandShape, keypoints: np.ndarray,
     b.append(web_b[None])
     r.append(np.array([_WEB_RADIUS_M * s]))
     hand_count = 15 + 4 + 1
-    # Forearm: two capsules from just behind the wrist towards the elbow.
+    # Forearm: wrist capsule and elbow capsule (the spheroid in between is returned apart).
     d = forearm_dir_local / np.linalg.norm(forearm_dir_local)
-    near0, near1, far1 = 0.032 * s, 0.12, FOREARM_LENGTH_M
-    a.append(np.stack([d * near0, d * near1]))
-    b.append(np.stack([d * near1, d * far1]))
-    r.append(np.array([_FOREARM_NEAR_RADIUS_M * s, _FOREARM_FAR_RADIUS_M * s]))
+    near, elbow = _FOREARM_NEAR, _FOREARM_ELBOW
+    a.append(np.stack([d * near[0] * s, d * elbow[0]]))
+    b.append(np.stack([d * near[1], d * elbow[1]]))
+    r.append(np.array([near[2] * s, elbow[2] * s]))
     is_hand = np.zeros(hand_count + 2, dtype=bool)
     is_hand[:hand_count] = True
     centres = np.stack([_PALM_CENTRE_M * s, _WRIST_CENTRE_M * s])
     semi = np.stack([_PALM_SEMI_AXES_M * s, _WRIST_SEMI_AXES_M * s])
     return HandPrimitives(np.concatenate(a), np.concatenate(b), np.concatenate(r), is_hand,
-                          centres, semi)
+                          centres, semi, d * _FOREARM_BULK[0], d, _FOREARM_BULK[1],
+                          _FOREARM_BULK[2] * s)

@@ -201,8 +201,8 @@ def _capsule_hits(grid: RayGrid, a: np.ndarray, b: np.ndarray, radius: np.ndarra
     k1 = babap * rdoa - baoap * bard
     h = k1 * k1 - k2 * k0[prim]
     keep = np.flatnonzero(h >= 0.0)
-    prim, u, v, xn, yn, rr = prim[keep], u[keep], v[keep], xn[keep], yn[keep], rr[keep]
-    k1, k2, h, bard, babap, baoap = k1[keep], k2[keep], h[keep], bard[keep], babap[keep], baoap[keep]
+    prim, u, v, xn, yn, rr = (x[keep] for x in (prim, u, v, xn, yn, rr))
+    k1, k2, h, bard, babap, baoap = (x[keep] for x in (k1, k2, h, bard, babap, baoap))
     with np.errstate(invalid="ignore", divide="ignore"):
         t_body = (-k1 - np.sqrt(h)) / k2
         y = baoap + t_body * bard
@@ -216,42 +216,53 @@ def _capsule_hits(grid: RayGrid, a: np.ndarray, b: np.ndarray, radius: np.ndarra
 
 
 def _ellipsoid_hits(grid: RayGrid, centre: np.ndarray, matrix: np.ndarray):
+    """Rays (x, y, 1) t against ellipsoids |M (p - c)| = 1.
+
+    |M (t r - c)|^2 = 1 is a quadratic in t whose coefficients are a quadratic form (G = M^T M)
+    and a linear form (w = M^T M c) in (x, y, 1); these per-ellipsoid coefficients are computed
+    in float64, the per-pixel work in float32.
+    """
     # Bounding sphere radius = largest semi-axis = 1 / smallest singular value of the matrix.
     radius = 1.0 / np.linalg.svd(matrix, compute_uv=False)[:, -1]
     prim, u, v = _pairs(grid, _sphere_bboxes(grid, centre, radius))
-    xn = grid.x_n[u]
-    yn = grid.y_n[v]
-    o = -np.einsum("nij,nj->ni", matrix, centre)  # ray origin in unit-sphere space
-    m = matrix[prim]
-    d = xn[:, None] * m[:, :, 0] + yn[:, None] * m[:, :, 1] + m[:, :, 2]
-    op = o[prim]
-    qa = (d * d).sum(axis=1)
-    qb = (d * op).sum(axis=1)
-    qc = (op * op).sum(axis=1) - 1.0
-    h = qb * qb - qa * qc
-    with np.errstate(invalid="ignore"):
-        t = (-qb - np.sqrt(h)) / qa
-    return prim, u, v, np.where(h >= 0.0, t, np.inf)
+    x = grid.x_n32[u]
+    y = grid.y_n32[v]
+    g = np.einsum("nki,nkj->nij", matrix, matrix)
+    w = np.einsum("nij,nj->ni", g, centre)
+    qc = np.einsum("ni,ni->n", w, centre) - 1.0
+    f32 = np.float32
+    coeff = np.stack([g[:, 0, 0], g[:, 1, 1], g[:, 2, 2], 2 * g[:, 0, 1], 2 * g[:, 0, 2],
+                      2 * g[:, 1, 2], w[:, 0], w[:, 1], w[:, 2], qc], axis=0).astype(f32)
+    c = coeff[:, prim]
+    qa = (c[0] * x + c[3] * y + c[4]) * x + (c[1] * y + c[5]) * y + c[2]
+    qb = c[6] * x + c[7] * y + c[8]  # sign flipped: t = (qb - sqrt(h)) / qa
+    h = qb * qb - qa * c[9]
+    keep = np.flatnonzero(h >= 0.0)
+    t = (qb[keep] - np.sqrt(h[keep])) / qa[keep]
+    return prim[keep], u[keep], v[keep], t
 
 
 def _box_hits(grid: RayGrid, centre: np.ndarray, rotation: np.ndarray, half: np.ndarray):
+    """Slab test against oriented boxes, one box axis at a time on 1-D float32 arrays."""
     radius = np.linalg.norm(half, axis=1)
     prim, u, v = _pairs(grid, _sphere_bboxes(grid, centre, radius))
-    xn = grid.x_n[u]
-    yn = grid.y_n[v]
-    rt = np.transpose(rotation, (0, 2, 1))
-    o = -np.einsum("nij,nj->ni", rt, centre)[prim]
-    m = rt[prim]
-    d = xn[:, None] * m[:, :, 0] + yn[:, None] * m[:, :, 1] + m[:, :, 2]
-    hp = half[prim]
+    x = grid.x_n32[u]
+    y = grid.y_n32[v]
+    f32 = np.float32
+    origin = np.einsum("nji,nj->ni", rotation, centre)  # box centre in box coordinates
+    t_near = np.full(x.shape, -np.inf, f32)
+    t_far = np.full(x.shape, np.inf, f32)
     with np.errstate(divide="ignore", invalid="ignore"):
-        inv = 1.0 / d
-        t1 = (-hp - o) * inv
-        t2 = (hp - o) * inv
-    t_near = np.nanmax(np.minimum(t1, t2), axis=1)
-    t_far = np.nanmin(np.maximum(t1, t2), axis=1)
+        for i in range(3):
+            r = rotation[:, :, i].astype(f32)[prim]
+            d = r[:, 0] * x + r[:, 1] * y + r[:, 2]
+            inv = f32(1.0) / d
+            lo = (origin[:, i] - half[:, i]).astype(f32)[prim] * inv
+            hi = (origin[:, i] + half[:, i]).astype(f32)[prim] * inv
+            np.fmax(t_near, np.minimum(lo, hi), out=t_near)
+            np.fmin(t_far, np.maximum(lo, hi), out=t_far)
     hit = (t_near <= t_far) & (t_near > _MIN_DEPTH_M)
-    return prim, u, v, np.where(hit, t_near, np.inf)
+    return prim, u, v, np.where(hit, t_near, np.inf).astype(f32)
 
 
 def _cylinder_hits(grid: RayGrid, a: np.ndarray, b: np.ndarray, radius: np.ndarray):
@@ -292,7 +303,7 @@ def _cat(parts: list[np.ndarray]) -> np.ndarray:
 
 def cast_primitives(grid: RayGrid, prims: PrimitiveSet, depth: np.ndarray,
                     object_map: np.ndarray) -> None:
-    """Z-buffer all primitives into ``depth`` (H*W float64) and ``object_map`` (H*W int32)."""
+    """Z-buffer all primitives into ``depth`` (H*W float32) and ``object_map`` (H*W int32)."""
     results = []
     if prims.capsule_a:
         prim, u, v, t = _capsule_hits(grid, _cat(prims.capsule_a), _cat(prims.capsule_b),
@@ -314,7 +325,7 @@ def cast_primitives(grid: RayGrid, prims: PrimitiveSet, depth: np.ndarray,
         return
     obj = np.concatenate([r[0] for r in results])
     pix = np.concatenate([r[2] * grid.width + r[1] for r in results])
-    t = np.concatenate([r[3] for r in results])
+    t = np.concatenate([r[3] for r in results]).astype(np.float32, copy=False)
     hit = (t > _MIN_DEPTH_M) & (t < depth[pix])
     obj, pix, t = obj[hit], pix[hit], t[hit]
     np.minimum.at(depth, pix, t)
@@ -325,27 +336,28 @@ def cast_primitives(grid: RayGrid, prims: PrimitiveSet, depth: np.ndarray,
 def cast_planes(grid: RayGrid, normals: np.ndarray, offsets: np.ndarray,
                 bounds: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None],
                 object_ids: np.ndarray, far_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Depth (H*W float64) and object map (H*W int32) of planes n·p = offset (camera frame).
+    """Depth (H*W float32) and object map (H*W int32) of planes n·p = offset (camera frame).
 
     bounds[i], if given, is (axes (2, 3), lo (2,), hi (2,)): the plane only exists where the hit
     point's coordinates along the two axes lie within [lo, hi] (a table top). Pixels no plane hits
     get far_m and object id 0.
     """
-    xn = grid.x_n[None, :]
-    yn = grid.y_n[:, None]
-    depth = np.full((grid.height, grid.width), far_m)
+    f32 = np.float32
+    xn = grid.x_n32[None, :]
+    yn = grid.y_n32[:, None]
+    depth = np.full((grid.height, grid.width), far_m, f32)
     object_map = np.zeros((grid.height, grid.width), np.int32)
     for n, offset, bound, obj in zip(normals, offsets, bounds, object_ids):
-        denom = n[0] * xn + n[1] * yn + n[2]
+        n = n.astype(f32)
+        # offset / (n . r) with r = (x, y, 1); rays parallel to the plane give inf (no hit).
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = offset / denom
-        valid = t > _MIN_DEPTH_M
-        if bound is not None:
-            axes, lo, hi = bound
-            for axis, lo_m, hi_m in zip(axes, lo, hi):
-                coord = t * (axis[0] * xn + axis[1] * yn + axis[2])
-                valid &= (coord >= lo_m) & (coord <= hi_m)
-        closer = valid & (t < depth)
-        depth = np.where(closer, t, depth)
+            t = f32(offset) / ((n[0] * xn + n[2]) + n[1] * yn)
+            closer = (t > _MIN_DEPTH_M) & (t < depth)
+            if bound is not None:
+                axes, lo, hi = bound
+                for axis, lo_m, hi_m in zip(axes.astype(f32), lo, hi):
+                    coord = t * ((axis[0] * xn + axis[2]) + axis[1] * yn)
+                    closer &= (coord >= lo_m) & (coord <= hi_m)
+        np.copyto(depth, t, where=closer)
         object_map[closer] = obj
     return depth.reshape(-1), object_map.reshape(-1)

@@ -28,6 +28,10 @@ FIRST_CLUTTER_ID = 6
 HAND_COUNT_PROBABILITIES = (0.10, 0.40, 0.50)
 CANONICAL_TAN_HALF_FOV = (np.tan(np.deg2rad(35.0)), np.tan(np.deg2rad(35.0)) * 0.75)
 MIN_KEYPOINTS_IN_VIEW = 5
+SHOULDER_BODY_M = np.array([0.19, 0.24, -0.03])  # right shoulder relative to the camera (head)
+UPPER_ARM_LENGTH_RANGE_M = (0.2, 0.38)
+UPPER_ARM_RADIUS_M = 0.036
+UPPER_ARM_NEAR_M = 0.06
 _MIRROR_X = np.diag([-1.0, 1.0, 1.0])
 
 
@@ -62,6 +66,23 @@ class HandInstance:
     wrist_m: np.ndarray  # (3,)
     shape: hk.HandShape
     forearm_dir_model: np.ndarray  # (3,) towards the elbow, in the right-hand model frame
+    shoulder_m: np.ndarray | None = None  # (3,) camera frame; the upper arm joins it to the elbow
+    sleeve: tuple[float, float] | None = None  # (start from the wrist, radius) metres
+
+    def elbow_m(self) -> np.ndarray:
+        return _forearm_segment(self)[1]
+
+    def upper_arm(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Elbow and shoulder ends of the upper arm, cut off just in front of the camera."""
+        if self.shoulder_m is None:
+            return None
+        elbow, shoulder = self.elbow_m(), self.shoulder_m
+        if elbow[2] < UPPER_ARM_NEAR_M:
+            return None
+        if shoulder[2] < UPPER_ARM_NEAR_M:
+            shoulder = elbow + (shoulder - elbow) * (
+                (elbow[2] - UPPER_ARM_NEAR_M) / (elbow[2] - shoulder[2]))
+        return elbow, shoulder
 
     def add_primitives(self, prims: PrimitiveSet) -> None:
         model = hk.hand_primitives(self.shape, self.model_keypoints(), self.forearm_dir_model)
@@ -77,12 +98,28 @@ class HandInstance:
         # Axis-aligned ellipsoids are mirror symmetric, so only the rotation enters the matrix.
         matrices = (1.0 / model.ellipsoid_semi_axes)[:, :, None] * self.rotation.T[None]
         prims.add_ellipsoids(centres, matrices, hand_id)
+        # Forearm spheroid: M = I / radius + (1 / semi_length - 1 / radius) * axis axis^T.
+        axis = to_cam @ model.forearm_axis
+        matrix = np.eye(3) / model.forearm_radius_m + (
+            1.0 / model.forearm_semi_length_m - 1.0 / model.forearm_radius_m) * np.outer(axis, axis)
+        prims.add_ellipsoids(to_cam @ model.forearm_centre + self.wrist_m, matrix, forearm_id)
+        upper_radius = UPPER_ARM_RADIUS_M * self.shape.scale
+        if self.sleeve is not None:
+            start_m, sleeve_radius = self.sleeve
+            elbow = self.elbow_m()
+            direction = _unit(elbow - self.wrist_m)
+            prims.add_capsules(self.wrist_m + start_m * direction, elbow, sleeve_radius, forearm_id)
+            upper_radius = max(upper_radius, sleeve_radius + 0.004)
+        upper = self.upper_arm()
+        if upper is not None:
+            prims.add_capsules(upper[0], upper[1], upper_radius, forearm_id)
 
     def rotated(self, rotation: np.ndarray) -> HandInstance:
         """The same hand seen from a camera turned by rotation.T (p_new = rotation @ p)."""
+        shoulder = None if self.shoulder_m is None else rotation @ self.shoulder_m
         return HandInstance(self.side, self.keypose, self.keypoints_xyz_m @ rotation.T,
                             rotation @ self.rotation, rotation @ self.wrist_m, self.shape,
-                            self.forearm_dir_model)
+                            self.forearm_dir_model, shoulder, self.sleeve)
 
     def model_keypoints(self) -> np.ndarray:
         """Keypoints back in the right-hand model frame."""
@@ -183,7 +220,8 @@ def _supination_rad(rng: np.random.Generator) -> float:
 def place_hand(side: int, keypose: int, shape: hk.HandShape, pose: hk.HandPose,
                wrist_m: np.ndarray, elbow_m: np.ndarray, down_cam: np.ndarray,
                supination_rad: float, wrist_flex_rad: float,
-               wrist_deviation_rad: float) -> HandInstance:
+               wrist_deviation_rad: float, shoulder_m: np.ndarray | None = None,
+               sleeve: tuple[float, float] | None = None) -> HandInstance:
     """Orient a posed hand from its forearm (elbow -> wrist), forearm roll and wrist bend."""
     sign = 1.0 if side == 1 else -1.0
     forward = _unit(wrist_m - elbow_m)
@@ -201,7 +239,7 @@ def place_hand(side: int, keypose: int, shape: hk.HandShape, pose: hk.HandPose,
     keypoints = keypoints_model @ (rotation @ mirror).T + wrist_m
     forearm_dir_model = mirror @ (rotation.T @ -forward)
     return HandInstance(side, keypose, keypoints, rotation, np.asarray(wrist_m, float), shape,
-                        forearm_dir_model)
+                        forearm_dir_model, shoulder_m, sleeve)
 
 
 @dataclass(frozen=True)
@@ -217,12 +255,15 @@ class HandParams:
     supination_rad: float
     wrist_flex_rad: float
     wrist_deviation_rad: float
+    sleeve: tuple[float, float] | None = None  # see HandInstance
 
     def place(self, body_from_camera: np.ndarray) -> HandInstance:
         down_cam = body_from_camera.T @ np.array([0.0, 1.0, 0.0])
+        mirror = np.array([1.0 if self.side == 1 else -1.0, 1.0, 1.0])
+        shoulder = body_from_camera.T @ (SHOULDER_BODY_M * mirror)
         return place_hand(self.side, self.keypose, self.shape, self.pose, self.wrist_m,
                           self.elbow_m, down_cam, self.supination_rad, self.wrist_flex_rad,
-                          self.wrist_deviation_rad)
+                          self.wrist_deviation_rad, shoulder, self.sleeve)
 
 
 def sample_hand_params(rng: np.random.Generator, side: int,
@@ -230,13 +271,19 @@ def sample_hand_params(rng: np.random.Generator, side: int,
     """Wrist 0.15-0.8 m away, side-biased direction, forearm from a plausible elbow."""
     sign = 1.0 if side == 1 else -1.0
     distance = 0.15 + 0.65 * rng.beta(2.0, 2.6)
-    direction = _unit(np.array([rng.normal(sign * 0.18, 0.28), rng.normal(0.10, 0.22), 1.0]))
+    direction = _unit(np.array([rng.normal(sign * 0.2, 0.22), rng.normal(0.10, 0.22), 1.0]))
     elbow_body = np.array([sign * 0.20, 0.42, 0.08]) + rng.normal(0.0, [0.08, 0.06, 0.08])
     keypose = int(rng.integers(len(HAND_KEYPOSES)))
+    shape = hk.sample_hand_shape(rng)
+    # Half the arms wear a sleeve: a wider cylinder starting somewhere up the forearm.
+    sleeve = None
+    if rng.random() < 0.5:
+        sleeve = (float(rng.uniform(0.04, 0.2)), float(rng.uniform(0.038, 0.055) * shape.scale))
     return HandParams(
-        side, keypose, hk.sample_hand_shape(rng), hk.sample_pose(keypose, rng),
+        side, keypose, shape, hk.sample_pose(keypose, rng),
         distance * direction, body_from_camera.T @ elbow_body, _supination_rad(rng),
         float(np.deg2rad(rng.uniform(-40.0, 35.0))), float(np.deg2rad(rng.uniform(-15.0, 15.0))),
+        sleeve,
     )
 
 
@@ -246,6 +293,10 @@ def hand_is_acceptable(hand: HandInstance, others: list[HandInstance]) -> bool:
         return False
     if in_view_count(hand.keypoints_xyz_m) < MIN_KEYPOINTS_IN_VIEW:
         return False
+    if hand.shoulder_m is not None:
+        upper_arm_m = np.linalg.norm(hand.shoulder_m - hand.elbow_m())
+        if not UPPER_ARM_LENGTH_RANGE_M[0] <= upper_arm_m <= UPPER_ARM_LENGTH_RANGE_M[1]:
+            return False
     return not any(_hands_collide(hand, other) for other in others)
 
 
@@ -287,23 +338,34 @@ def _hands_collide(a: HandInstance, b: HandInstance) -> bool:
     return bool(_segment_point_distance(ga, gb, samples).min() < 0.065)
 
 
-def _hand_low_points_body(hands: list[HandInstance], body_from_camera: np.ndarray) -> np.ndarray:
-    """Body-frame points along the hands and forearms, for keeping them above the table."""
-    pts = []
+def _arm_samples(hands: list[HandInstance]) -> tuple[np.ndarray, np.ndarray]:
+    """Points (camera frame) along hands, forearms and upper arms, with the limb radius there.
+
+    Used to keep the table below the arms and clutter out of them.
+    """
+    points, radii = [np.zeros((0, 3))], [np.zeros(0)]
+    along = np.linspace(0.0, 1.0, 7)[:, None]
     for hand in hands:
-        pts.append(hand.keypoints_xyz_m)
-        fa, fb = _forearm_segment(hand)
-        pts.append(fa + np.linspace(0.0, 1.0, 6)[:, None] * (fb - fa))
-    if not pts:
-        return np.zeros((0, 3))
-    return np.concatenate(pts) @ body_from_camera.T
+        points.append(hand.keypoints_xyz_m)
+        radii.append(np.full(21, 0.014 * hand.shape.scale))
+        segments = [_forearm_segment(hand)]
+        upper = hand.upper_arm()
+        if upper is not None:
+            segments.append(upper)
+        sleeve_m = 0.0 if hand.sleeve is None else hand.sleeve[1]
+        limb_radii = (max(0.032, sleeve_m), max(UPPER_ARM_RADIUS_M, sleeve_m))
+        for (a, b), radius in zip(segments, limb_radii):
+            points.append(a + along * (b - a))
+            radii.append(np.full(along.shape[0], radius * hand.shape.scale))
+    return np.concatenate(points), np.concatenate(radii)
 
 
 def sample_background(rng: np.random.Generator, body_from_camera: np.ndarray,
                        hands: list[HandInstance]) -> tuple[Background, tuple[int, ...]]:
     cam_from_body = body_from_camera.T
     normals, offsets, bounds, ids = [], [], [], []
-    low = _hand_low_points_body(hands, body_from_camera)
+    arm_points, arm_radii = _arm_samples(hands)
+    low = arm_points @ body_from_camera.T
     has_table = rng.random() < 0.85
     table_height = rng.uniform(0.35, 0.80)
     table_near, table_far = rng.uniform(0.05, 0.35), rng.uniform(0.7, 1.4)
@@ -314,14 +376,14 @@ def sample_background(rng: np.random.Generator, body_from_camera: np.ndarray,
             & (low[:, 0] > table_left) & (low[:, 0] < table_right)
         )
         if over.any():
-            lowest = low[over, 1].max() + 0.015  # skin / forearm radius below the joint centres
+            lowest = (low[over, 1] + arm_radii[over]).max()  # skin below the joint centres
             if rng.random() < 0.3:
                 table_height = lowest + rng.uniform(0.0, 0.01)  # resting on the table
             else:
                 table_height = max(table_height, lowest + rng.uniform(0.01, 0.1))
     floor_height = table_height + rng.uniform(0.65, 0.8) if has_table else rng.uniform(1.1, 1.7)
     if low.shape[0]:
-        floor_height = max(floor_height, low[:, 1].max() + 0.05)
+        floor_height = max(floor_height, (low[:, 1] + arm_radii).max() + 0.03)
     up_cam = cam_from_body @ np.array([0.0, -1.0, 0.0])
     axes = np.stack([cam_from_body @ np.array([1.0, 0, 0]), cam_from_body @ np.array([0, 0, 1.0])])
     # Planes: p_body = body_from_camera @ p_cam, so body-axis a gives camera normal cam_from_body@a.
@@ -333,7 +395,8 @@ def sample_background(rng: np.random.Generator, body_from_camera: np.ndarray,
     if has_table:
         normals.append(down)
         offsets.append(table_height)
-        bounds.append((axes, np.array([table_left, table_near]), np.array([table_right, table_far])))
+        table_lo, table_hi = np.array([table_left, table_near]), np.array([table_right, table_far])
+        bounds.append((axes, table_lo, table_hi))
         ids.append(TABLE_ID)
     wall_index = len(normals)
     wall_yaw = rng.normal(0.0, np.deg2rad(15.0))
@@ -371,9 +434,6 @@ def sample_background(rng: np.random.Generator, body_from_camera: np.ndarray,
         ids.append(object_id)
         dark.append(object_id)
         object_id += 1
-    hand_points = [h.keypoints_xyz_m for h in hands]
-    hand_points += [np.stack(_forearm_segment(h)) for h in hands]
-    hand_cloud = np.concatenate(hand_points) if hand_points else np.zeros((0, 3))
     for _ in range(int(rng.integers(0, 8))):
         on_table = has_table and rng.random() < 0.75
         if on_table:
@@ -413,7 +473,8 @@ def sample_background(rng: np.random.Generator, body_from_camera: np.ndarray,
         centre_cam = cam_from_body @ centre_body
         if centre_cam[2] < 0.1 or np.linalg.norm(centre_cam) - bound_r < 0.25:
             continue
-        if hand_cloud.shape[0] and np.linalg.norm(hand_cloud - centre_cam, axis=1).min() < bound_r + 0.05:
+        gaps = np.linalg.norm(arm_points - centre_cam, axis=1) - arm_radii
+        if gaps.size and gaps.min() < bound_r + 0.01:
             continue
         clutter.append((kind, params, object_id))
         if rng.random() < 0.15:

@@ -121,6 +121,8 @@ class HandSequence:
             amplitudes = np.array([0.06, 0.04, 0.05, 0.05, 0.04, 0.05,
                                    np.deg2rad(25.0), np.deg2rad(15.0), np.deg2rad(8.0)])
             amplitudes *= rng.uniform(0.5, 1.0)
+            # Never swing the wrist closer than 12 cm to the camera.
+            amplitudes[2] = min(amplitudes[2], max(0.0, sampled[0].wrist_m[2] - 0.12))
             self._hands.append(_AnimatedHand(sampled[0], _Wobble.sample(rng, amplitudes),
                                              float(rng.uniform(0.0, KEYPOSE_SEGMENT_S))))
         self._head_motion = _Wobble.sample(rng, np.deg2rad(np.array([3.0, 4.0])), components=2)

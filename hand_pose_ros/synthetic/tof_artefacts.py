@@ -45,43 +45,59 @@ def _slope_tan(depth: np.ndarray, fx: float, fy: float) -> np.ndarray:
     """|tan| of the surface tilt against the view direction, from depth differences."""
     gu = np.zeros_like(depth)
     gv = np.zeros_like(depth)
-    gu[:, 1:-1] = 0.5 * (depth[:, 2:] - depth[:, :-2])
-    gv[1:-1, :] = 0.5 * (depth[2:, :] - depth[:-2, :])
+    np.subtract(depth[:, 2:], depth[:, :-2], out=gu[:, 1:-1])
+    np.subtract(depth[2:, :], depth[:-2, :], out=gv[1:-1, :])
     # dz per metre of lateral offset = (dz / pixel) * fx / z: independent of the resolution.
-    return np.hypot(gu * fx, gv * fy) / depth
+    gu *= 0.5 * fx
+    gv *= 0.5 * fy
+    return np.hypot(gu, gv) / depth
 
 
 def apply_tof_artefacts(clean_depth_m: np.ndarray, object_map: np.ndarray,
                         dark_object_ids: tuple[int, ...], fx: float, fy: float,
                         rng: np.random.Generator) -> np.ndarray:
-    """float32 depth with artefacts, NaN = missing return."""
+    """float32 depth with artefacts, NaN = missing return.
+
+    One uniform draw per pixel decides dropout against the largest applicable probability
+    (random, edge invalidation, grazing, dark material, long range); the rarer effects are
+    evaluated only on the pixels they concern.
+    """
     h, w = clean_depth_m.shape
-    depth = clean_depth_m.astype(np.float32)
+    f32 = np.float32
+    depth = clean_depth_m.astype(f32)
     # Frame-level parameters first (resolution independent draws).
-    dropout_rate = rng.uniform(0.01, 0.03)
-    flying_rate = rng.uniform(0.3, 0.8)
-    edge_invalid_rate = rng.uniform(0.1, 0.4)
-    grazing_tan = GRAZING_TAN * rng.uniform(0.8, 1.3)
+    dropout_rate = f32(rng.uniform(0.01, 0.03))
+    flying_rate = f32(rng.uniform(0.3, 0.8))
+    edge_invalid_rate = f32(rng.uniform(0.1, 0.4))
+    grazing_tan = f32(GRAZING_TAN * rng.uniform(0.8, 1.3))
 
     lo, hi = _neighbour_extremes(depth)
     edge = (hi - lo) > DISCONTINUITY_M
-    slope = _slope_tan(depth, fx, fy)
+    noisy = depth + rng.standard_normal((h, w), dtype=f32) * noise_sigma_m(depth)
+    drop_u = rng.random((h, w), dtype=f32)
+    missing = drop_u < dropout_rate
 
-    noisy = depth + rng.standard_normal((h, w), dtype=np.float32) * noise_sigma_m(depth)
-    # Mixed pixels: a blend of the near and far surfaces seen by the same pixel.
-    mix = rng.random((h, w), dtype=np.float32)
-    flying = edge & (rng.random((h, w), dtype=np.float32) < flying_rate)
-    noisy = np.where(flying, lo + mix * (hi - lo), noisy)
-
-    drop_u = rng.random((h, w), dtype=np.float32)
-    p_drop = np.full((h, w), dropout_rate, np.float32)
-    p_drop = np.where(edge, np.maximum(p_drop, edge_invalid_rate), p_drop)
-    p_drop = np.where(slope > grazing_tan,
-                      np.minimum(0.95, 0.3 + 0.15 * (slope - grazing_tan)), p_drop)
-    far_weak = np.clip((depth - 2.8) / (MAX_RANGE_M - 2.8), 0.0, 1.0) * 0.5
-    p_drop = np.maximum(p_drop, far_weak)
+    flat_noisy, flat_missing, flat_u = noisy.reshape(-1), missing.reshape(-1), drop_u.reshape(-1)
+    # Depth discontinuities: invalidated, or mixed pixels between the near and far surface.
+    e = np.flatnonzero(edge)
+    draws = rng.random((2, e.size), dtype=f32)
+    fly = e[draws[0] < flying_rate]
+    lo_f, hi_f = lo.reshape(-1)[fly], hi.reshape(-1)[fly]
+    flat_noisy[fly] = lo_f + draws[1][draws[0] < flying_rate] * (hi_f - lo_f)
+    flat_missing[e] |= flat_u[e] < edge_invalid_rate
+    # Grazing incidence on continuous surfaces (edges are handled above).
+    slope = _slope_tan(depth, fx, fy).reshape(-1)
+    g = np.flatnonzero((slope > grazing_tan) & ~edge.reshape(-1))
+    p_grazing = np.minimum(f32(0.95), f32(0.3) + f32(0.15) * (slope[g] - grazing_tan))
+    flat_missing[g] |= flat_u[g] < p_grazing
+    # Weak returns at long range, nothing beyond the maximum range.
+    flat_depth = depth.reshape(-1)
+    far = np.flatnonzero(flat_depth > 2.8)
+    p_far = np.minimum((flat_depth[far] - f32(2.8)) / f32(MAX_RANGE_M - 2.8), f32(1.0)) * 0.5
+    flat_missing[far] |= (flat_u[far] < p_far) | (flat_depth[far] > MAX_RANGE_M)
     if dark_object_ids:
-        dark = np.isin(object_map, np.asarray(dark_object_ids))
-        p_drop = np.where(dark, np.maximum(p_drop, 0.85), p_drop)
-    missing = (drop_u < p_drop) | (depth > MAX_RANGE_M)
-    return np.where(missing, np.float32(np.nan), noisy).astype(np.float32)
+        lut = np.zeros(max(int(object_map.max()), *dark_object_ids) + 1, bool)
+        lut[list(dark_object_ids)] = True
+        missing |= lut[object_map] & (drop_u < 0.85)
+    noisy[missing] = np.nan
+    return noisy

@@ -39,7 +39,7 @@ def test_bone_lengths_are_adult_sized(seed: int) -> None:
 def test_fingertip_keypoint_is_one_radius_inside_the_tip() -> None:
     shape = hk.nominal_hand_shape()
     radii = shape.segment_radii_m[:, 2]
-    assert ((0.006 < radii) & (radii < 0.01)).all()
+    assert ((radii > 0.006) & (radii < 0.01)).all()
     prims = hk.hand_primitives(shape, hk.forward_kinematics(shape, hk.prototype_pose(0)),
                                np.array([0.0, -1.0, 0.0]))
     tips = hk.forward_kinematics(shape, hk.prototype_pose(0))[[4, 8, 12, 16, 20]]

@@ -20,7 +20,7 @@ FAR_M = 5.0
 
 def _render(prims: PrimitiveSet) -> tuple[np.ndarray, np.ndarray]:
     grid = ray_grid(K)
-    depth = np.full(K.width * K.height, FAR_M)
+    depth = np.full(K.width * K.height, FAR_M, np.float32)
     objects = np.zeros(K.width * K.height, np.int32)
     cast_primitives(grid, prims, depth, objects)
     return depth.reshape(K.height, K.width), objects.reshape(K.height, K.width)
@@ -48,7 +48,7 @@ def test_sphere_ellipsoid_and_nearest_wins() -> None:
     semi = np.array([0.05, 0.05, 0.02])
     prims.add_ellipsoids(np.array([0.0, 0.0, 0.6]), np.diag(1.0 / semi)[None], 2)
     depth, objects = _render(prims)
-    assert depth[CENTRE] == pytest.approx(0.58, abs=1e-9)
+    assert depth[CENTRE] == pytest.approx(0.58, abs=1e-6)
     assert objects[CENTRE] == 2
     assert (objects == 1).any()  # the sphere shows around the smaller ellipsoid
 
@@ -57,7 +57,7 @@ def test_box_and_cylinder() -> None:
     prims = PrimitiveSet()
     prims.add_box(np.array([0.0, 0.0, 0.8]), np.eye(3), np.array([0.1, 0.1, 0.05]), 3)
     depth, objects = _render(prims)
-    assert depth[CENTRE] == pytest.approx(0.75, abs=1e-9)
+    assert depth[CENTRE] == pytest.approx(0.75, abs=1e-6)
     prims = PrimitiveSet()
     # Cylinder along the optical axis: the flat cap faces the camera.
     prims.add_cylinder(np.array([0.0, 0.0, 0.7]), np.array([0.0, 0.0, 0.9]), 0.05, 4)

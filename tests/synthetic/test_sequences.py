@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from hand_pose_ros.core.skeletons import HAND_KEYPOSES
@@ -25,7 +27,7 @@ def test_motion_is_smooth_and_hands_stay_mostly_in_view() -> None:
         frames = [sequence.frame(i) for i in range(0, 90)]
         present = np.array([f.present for f in frames])
         assert present.any(axis=1).mean() > 0.5
-        for previous, current in zip(frames[:-1], frames[1:]):
+        for previous, current in itertools.pairwise(frames):
             both = previous.present & current.present
             for side in np.flatnonzero(both):
                 step = np.linalg.norm(current.keypoints_xyz_m[side]

@@ -32,7 +32,7 @@ def run_variant(name: str, args: argparse.Namespace) -> dict:
     flags = ["--arch", arch, "--aux" if aux else "--no-aux", "--out", str(run_dir),
              "--steps", str(args.steps), "--batch-size", str(args.batch_size),
              "--seed", str(args.seed), "--eval-every", str(args.steps),
-             "--cache-dir", str(args.cache_dir)]
+             "--cache-dir", str(args.cache_dir), "--threads", str(args.threads)]
     if args.train_frames:
         flags += ["--train-frames", str(args.train_frames)]
     if not (run_dir / "metrics.json").exists():
@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--test-frames", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", type=Path, default=Path("data/cache"))
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
     args = parser.parse_args(argv)
     rows = [run_variant(name, args) for name in args.variants]

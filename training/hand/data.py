@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+import hand_pose_ros.synthetic
 from hand_pose_ros.core.heatmaps import input_px_to_heatmap, render_gaussian_heatmaps
 from hand_pose_ros.core.preprocess import make_network_input
-import hand_pose_ros.synthetic
 from hand_pose_ros.synthetic import render_frame
 
 SPLITS_FILE = Path(__file__).with_name("splits.json")
@@ -31,7 +31,7 @@ INPUT_SPEC = {
 }
 """Network input of the shipped hand models (ToF-like 160x120); export copies it to metadata."""
 
-OUTPUT_STRIDE = 2
+OUTPUT_STRIDE = 4
 HEATMAP_SIGMA_PX = 1.5
 """Gaussian sigma of heatmap targets, in heatmap pixels."""
 
@@ -144,8 +144,9 @@ class HandBatches:
             visibility=torch.from_numpy(
                 (visibility == VISIBLE).reshape(batch, -1).astype(np.float32)),
             visibility_mask=torch.from_numpy(visibility_mask),
-            # Stride-2 cell i covers input pixels 2i and 2i+1; take the first.
-            segmentation=torch.from_numpy(np.ascontiguousarray(
-                segmentation[:, ::OUTPUT_STRIDE, ::OUTPUT_STRIDE]).astype(np.int64)),
+            # Output cell i covers input pixels [s*i, s*i + s): take the one nearest its centre.
+            segmentation=torch.from_numpy(np.ascontiguousarray(segmentation[
+                :, OUTPUT_STRIDE // 2::OUTPUT_STRIDE, OUTPUT_STRIDE // 2::OUTPUT_STRIDE
+            ]).astype(np.int64)),
             keypose=torch.from_numpy(np.where(present, keypose, -1)),
         )

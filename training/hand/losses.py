@@ -1,9 +1,11 @@
-"""Multi-task loss with learned task balancing.
+"""Multi-task loss with running-mean task balancing.
 
-Each task loss is weighted by a learned precision, exp(-s), plus s as a regulariser (Kendall
-et al. 2018): a task's weight settles near the inverse of its loss, so no task dominates
-because of its units. The same balancing is used whether or not auxiliary tasks are on, so the
-ablation changes only which tasks are trained.
+Each task's loss is divided by its own running mean, so every task contributes its chosen share
+of the total whatever its units, and the shares say how much the shared encoder should serve
+each task. The primary task (heatmaps) keeps the largest share: the auxiliary tasks are there to
+shape the tiny encoder's features, not to compete with the keypoints. Learned uncertainty
+weights were tried first and starved the heatmaps: they equalise loss values, and segmentation's
+small loss then dominated the shared gradients.
 """
 
 from __future__ import annotations
@@ -17,14 +19,23 @@ from training.hand.data import Batch
 PRIMARY_TASKS = ("heatmaps", "presence")
 AUXILIARY_TASKS = ("visibility", "segmentation", "keypose")
 
+TASK_SHARES = {"heatmaps": 1.0, "presence": 0.2, "visibility": 0.1, "segmentation": 0.1,
+               "keypose": 0.1}
+"""Contribution of each task to the total loss, relative to the heatmaps."""
+
+RUNNING_MEAN_MOMENTUM = 0.99
+HEATMAP_FOREGROUND_WEIGHT = 9.0
+"""Extra weight on pixels under a target Gaussian, against the long all-zero plateau."""
+
 
 def task_losses(outputs: dict[str, torch.Tensor], batch: Batch) -> dict[str, torch.Tensor]:
     """Unweighted loss of every task the outputs cover."""
     # Heatmaps: squared error summed over pixels, averaged over channels (a per-channel scale
-    # that does not shrink with output resolution).
-    heat_error = (outputs["heatmaps"] - batch.heatmaps).pow(2).sum(dim=(2, 3)).mean()
+    # that does not shrink with output resolution), with keypoint pixels weighted up.
+    pixel_weight = 1.0 + HEATMAP_FOREGROUND_WEIGHT * batch.heatmaps
+    heat_error = (pixel_weight * (outputs["heatmaps"] - batch.heatmaps).pow(2)).sum(dim=(2, 3))
     losses = {
-        "heatmaps": heat_error,
+        "heatmaps": heat_error.mean(),
         "presence": F.binary_cross_entropy_with_logits(outputs["presence"], batch.presence),
     }
     mask = batch.visibility_mask
@@ -44,18 +55,24 @@ def task_losses(outputs: dict[str, torch.Tensor], batch: Batch) -> dict[str, tor
 
 
 class BalancedMultiTaskLoss(nn.Module):
-    """Sum of exp(-s_t) * L_t + s_t over the active tasks, s_t learned."""
+    """Sum over active tasks of share_t * L_t / running_mean(L_t)."""
 
     def __init__(self, use_auxiliary: bool):
         super().__init__()
         self.tasks = PRIMARY_TASKS + (AUXILIARY_TASKS if use_auxiliary else ())
-        self.log_variances = nn.ParameterDict(
-            {t: nn.Parameter(torch.zeros(())) for t in self.tasks})
+        # Buffers, so the running means are saved with checkpoints and resume exactly.
+        self.register_buffer("running_means", torch.zeros(len(self.tasks)))
 
     def forward(self, outputs: dict[str, torch.Tensor], batch: Batch
                 ) -> tuple[torch.Tensor, dict[str, float]]:
         losses = task_losses(outputs, batch)
-        total = sum(
-            torch.exp(-self.log_variances[t]) * losses[t] + self.log_variances[t]
-            for t in self.tasks)
+        current = torch.stack([losses[t].detach() for t in self.tasks])
+        if self.training:
+            first = self.running_means == 0
+            self.running_means.copy_(torch.where(
+                first, current,
+                RUNNING_MEAN_MOMENTUM * self.running_means
+                + (1 - RUNNING_MEAN_MOMENTUM) * current))
+        scale = self.running_means.clamp_min(1e-8)
+        total = sum(TASK_SHARES[t] * losses[t] / scale[i] for i, t in enumerate(self.tasks))
         return total, {t: float(losses[t].detach()) for t in losses}

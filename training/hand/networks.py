@@ -80,76 +80,86 @@ def _lateral(in_ch: int, out_ch: int) -> nn.Module:
 
 
 class FusionDecoder(nn.Module):
-    """Top-down path: upsample the deepest feature and add each shallower one (stride 16 -> 2)."""
+    """Top-down path: upsample the deepest feature and add each shallower skip in turn."""
 
-    def __init__(self, skip_channels: Sequence[int], width: int, out_channels: int):
+    def __init__(self, skip_channels: Sequence[int], width: int):
         super().__init__()
         deepest, *shallower = list(skip_channels)[::-1]
         self.reduce_deep = conv_bn_relu(deepest, width, 1)
-        self.lateral = nn.ModuleList(_lateral(c, width) for c in shallower[:-1])
-        self.refine = nn.ModuleList(SeparableBlock(width, width) for _ in shallower[:-1])
-        self.to_out = conv_bn_relu(width, out_channels, 1)
-        self.finest_lateral = _lateral(shallower[-1], out_channels)
-        self.finest_refine = conv_bn_relu(out_channels, out_channels, 3, groups=out_channels)
+        self.lateral = nn.ModuleList(_lateral(c, width) for c in shallower)
+        self.refine = nn.ModuleList(SeparableBlock(width, width) for _ in shallower)
 
     def forward(self, skips: Sequence[torch.Tensor]) -> torch.Tensor:
-        """The fused feature at the finest skip's resolution (stride 2)."""
+        """The fused feature at the shallowest skip's resolution."""
         deepest, *shallower = list(skips)[::-1]
         x = self.reduce_deep(deepest)
-        for skip, lateral, refine in zip(shallower[:-1], self.lateral, self.refine, strict=True):
+        for skip, lateral, refine in zip(shallower, self.lateral, self.refine, strict=True):
             x = F.interpolate(x, size=skip.shape[-2:], mode="nearest")
             x = refine(x + lateral(skip))
-        finest = shallower[-1]
-        x = F.interpolate(self.to_out(x), size=finest.shape[-2:], mode="nearest")
-        return self.finest_refine(x + self.finest_lateral(finest))
+        return x
 
 
 class HandHeads(nn.Module):
-    """Primary heads (heatmaps, presence); auxiliary ones (visibility, segmentation, keypose)."""
+    """Primary heads (heatmaps, presence); auxiliary ones (visibility, segmentation, keypose).
 
-    def __init__(self, fine_ch: int, global_ch: int, num_keypoints: int, num_keyposes: int,
-                 num_seg_classes: int = 3):
+    The dense heads read a feature at least as wide as the number of heatmaps: each output
+    pixel's heatmap vector is a linear map of that feature, so a narrower one could not give
+    every keypoint its own peak. Per-hand heads (visibility, keypose) read the dense feature
+    pooled over that hand's predicted pixels, so two hands in view do not blur together.
+    """
+
+    def __init__(self, decoder_ch: int, head_ch: int, global_ch: int, num_keypoints: int,
+                 num_keyposes: int, num_seg_classes: int = 3):
         super().__init__()
         self.num_keypoints = num_keypoints
         self.num_keyposes = num_keyposes
-        self.heatmaps = nn.Conv2d(fine_ch, NUM_SIDES * num_keypoints, 1)
+        self.dense = SeparableBlock(decoder_ch, head_ch)
+        self.heatmaps = nn.Conv2d(head_ch, NUM_SIDES * num_keypoints, 1)
         # Start from near-empty heatmaps, as the targets mostly are.
         nn.init.normal_(self.heatmaps.weight, std=1e-3)
         nn.init.zeros_(self.heatmaps.bias)
-        self.segmentation = nn.Conv2d(fine_ch, num_seg_classes, 1)
-        pooled = 2 * global_ch
-        self.presence = nn.Linear(pooled, NUM_SIDES)
-        self.visibility = nn.Linear(pooled, NUM_SIDES * num_keypoints)
-        self.keypose = nn.Linear(pooled, NUM_SIDES * num_keyposes)
+        self.segmentation = nn.Conv2d(head_ch, num_seg_classes, 1)
+        self.presence = nn.Linear(2 * global_ch, NUM_SIDES)
+        # Shared across sides: a mirrored left hand is a right hand.
+        self.visibility = nn.Linear(head_ch, num_keypoints)
+        self.keypose = nn.Linear(head_ch, num_keyposes)
 
-    def forward(self, fine: torch.Tensor, deep: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, decoded: torch.Tensor, deep: torch.Tensor) -> dict[str, torch.Tensor]:
+        dense = self.dense(decoded)
+        segmentation = self.segmentation(dense)
+        # (B, sides, HW) soft masks of each hand, normalised to sum to one.
+        masks = segmentation.softmax(dim=1)[:, 1:].flatten(2)
+        masks = masks / (masks.sum(dim=2, keepdim=True) + 1e-6)
+        per_hand = torch.bmm(masks, dense.flatten(2).transpose(1, 2))  # (B, sides, C)
         pooled = torch.cat([deep.mean(dim=(2, 3)), deep.amax(dim=(2, 3))], dim=1)
         return {
-            "heatmaps": self.heatmaps(fine),
+            "heatmaps": self.heatmaps(dense),
             "presence": self.presence(pooled),
-            "visibility": self.visibility(pooled),
-            "segmentation": self.segmentation(fine),
-            "keypose": self.keypose(pooled).view(-1, NUM_SIDES, self.num_keyposes),
+            "visibility": self.visibility(per_hand).flatten(1),
+            "segmentation": segmentation,
+            "keypose": self.keypose(per_hand),
         }
 
 
 class HandNet(nn.Module):
-    """Encoder (list of stages, strides 2/4/8/16) + fusion decoder + heads."""
+    """Encoder stages (the first at stride 2 or 4) + fusion decoder to stride 4 + heads."""
 
-    def __init__(self, stages: nn.ModuleList, stage_channels: Sequence[int], decoder_width: int,
-                 fine_width: int, num_keypoints: int, num_keyposes: int):
+    def __init__(self, stages: nn.ModuleList, stage_channels: Sequence[int],
+                 first_skip: int, decoder_width: int, head_width: int,
+                 num_keypoints: int, num_keyposes: int):
         super().__init__()
         self.stages = stages
-        self.decoder = FusionDecoder(stage_channels, decoder_width, fine_width)
-        self.heads = HandHeads(fine_width, stage_channels[-1], num_keypoints, num_keyposes)
+        self.first_skip = first_skip
+        self.decoder = FusionDecoder(stage_channels[first_skip:], decoder_width)
+        self.heads = HandHeads(decoder_width, head_width, stage_channels[-1], num_keypoints,
+                               num_keyposes)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         skips = []
         for stage in self.stages:
             x = stage(x)
             skips.append(x)
-        fine = self.decoder(skips)
-        return self.heads(fine, skips[-1])
+        return self.heads(self.decoder(skips[self.first_skip:]), skips[-1])
 
 
 def tiny_hand_net(num_keypoints: int, num_keyposes: int) -> HandNet:
@@ -163,8 +173,9 @@ def tiny_hand_net(num_keypoints: int, num_keyposes: int) -> HandNet:
         nn.Sequential(InvertedResidual(t2, t3, 2, 2, downsample_first=True),
                       InvertedResidual(t3, t3, 1, 2, dilation=2)),               # stride 16
     ])
-    return HandNet(stages, (stem_ch, t1, t2, t3), decoder_width=32, fine_width=16,
-                   num_keypoints=num_keypoints, num_keyposes=num_keyposes)
+    # Skips from stride 4 (t1) upwards; heads at stride 4.
+    return HandNet(stages, (stem_ch, t1, t2, t3), first_skip=1, decoder_width=32,
+                   head_width=48, num_keypoints=num_keypoints, num_keyposes=num_keyposes)
 
 
 # MobileNetV2 (Sandler et al. 2018) inverted-residual settings up to stride 16:
@@ -186,8 +197,9 @@ def mobilenet_v2_hand_net(num_keypoints: int, num_keyposes: int) -> HandNet:
             channels_by_stride[stride] = in_ch = out_ch
     strides = sorted(layers_by_stride)
     stages = nn.ModuleList(nn.Sequential(*layers_by_stride[s]) for s in strides)
-    return HandNet(stages, [channels_by_stride[s] for s in strides], decoder_width=64,
-                   fine_width=32, num_keypoints=num_keypoints, num_keyposes=num_keyposes)
+    return HandNet(stages, [channels_by_stride[s] for s in strides], first_skip=1,
+                   decoder_width=64, head_width=96, num_keypoints=num_keypoints,
+                   num_keyposes=num_keyposes)
 
 
 ARCHITECTURES = {"tiny": tiny_hand_net, "mobilenet_v2": mobilenet_v2_hand_net}

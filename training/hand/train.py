@@ -35,14 +35,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--aux", action=argparse.BooleanOptionalAction, default=True,
                         help="train the auxiliary tasks (visibility, segmentation, keypose)")
     parser.add_argument("--out", type=Path, required=True, help="run folder")
-    parser.add_argument("--steps", type=int, default=8000)
+    parser.add_argument("--steps", type=int, default=20000)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--lr", type=float, default=5e-3)
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--train-frames", type=int, default=None,
                         help="prefix of the training seeds (default: all in splits.json)")
     parser.add_argument("--val-frames", type=int, default=500)
-    parser.add_argument("--eval-every", type=int, default=1000)
+    parser.add_argument("--eval-every", type=int, default=2000)
     parser.add_argument("--checkpoint-every", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
@@ -72,7 +72,7 @@ def train(args: argparse.Namespace) -> dict:
     model = build_hand_net(args.arch)
     criterion = BalancedMultiTaskLoss(args.aux)
     optimizer = torch.optim.AdamW(
-        [*model.parameters(), *criterion.parameters()], lr=args.lr, weight_decay=args.weight_decay)
+        model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_factor(step, args.steps))
     history: list[dict] = []
