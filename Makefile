@@ -10,12 +10,13 @@ STAMP := $(VENV)/.installed
 
 DEMO_OUT ?= demo_output
 
-# Retraining the hand model. TODO(lead): fill in the exact arguments of each command line.
-HAND_TRAIN_ARGS ?=
-HAND_EVAL_ARGS ?=
-HAND_EXPORT_ARGS ?=
+# The shipped hand model and its ablation: the exact commands that produced them (fixed seeds;
+# runs resume from their checkpoints in runs/).
+HAND_RUN ?= runs/hand_tiny_aux
+HAND_MODEL ?= hand_pose_ros/models/hand_tiny_multitask.onnx
+HAND_ABLATION ?= runs/hand_ablation
 
-.PHONY: venv test lint demo bench train-hand evaluate-hand export-hand clean distclean
+.PHONY: venv test lint demo bench hand-model hand-ablation clean distclean
 
 venv: $(STAMP)
 
@@ -39,14 +40,15 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/hand_node_latency.py
 
-train-hand: $(STAMP)
-	$(PY) -m training.hand.train $(HAND_TRAIN_ARGS)
+hand-model: $(STAMP)
+	$(PY) -m training.hand.train --arch tiny --aux --steps 24000 --threads 1 --out $(HAND_RUN)
+	$(PY) -m training.hand.export --run $(HAND_RUN) --out $(HAND_MODEL)
+	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --split test --embed
+	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --split test --width 224 --height 172 --embed
+	$(PY) -m training.common.model_card $(HAND_MODEL)
 
-evaluate-hand: $(STAMP)
-	$(PY) -m training.hand.evaluate $(HAND_EVAL_ARGS)
-
-export-hand: $(STAMP)
-	$(PY) -m training.hand.export $(HAND_EXPORT_ARGS)
+hand-ablation: $(STAMP)
+	$(PY) -m training.hand.ablation --steps 2000 --threads 1 --out $(HAND_ABLATION)
 
 clean:
 	rm -rf build install log $(DEMO_OUT) *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -145,8 +145,8 @@ def draw_lines(
     step = np.arange(lengths.sum()) - np.repeat(first, lengths)
     fraction = step / np.maximum(np.repeat(lengths, lengths) - 1, 1)
     points = starts[segment] + (ends[segment] - starts[segment]) * fraction[:, None]
-    cols = np.rint(points[:, 0]).astype(np.intp)
-    rows = np.rint(points[:, 1]).astype(np.intp)
+    cols = np.floor(points[:, 0] + 0.5).astype(np.intp)
+    rows = np.floor(points[:, 1] + 0.5).astype(np.intp)
     _stamp(image, rows, cols, np.asarray(color, dtype=np.uint8), (thickness_px - 1) // 2)
     return image
 
@@ -159,8 +159,8 @@ def draw_points(
     uv = uv[np.isfinite(uv).all(axis=1)]
     if len(uv) == 0:
         return image
-    cols = np.rint(uv[:, 0]).astype(np.intp)
-    rows = np.rint(uv[:, 1]).astype(np.intp)
+    cols = np.floor(uv[:, 0] + 0.5).astype(np.intp)
+    rows = np.floor(uv[:, 1] + 0.5).astype(np.intp)
     _stamp(image, rows, cols, np.asarray(color, dtype=np.uint8), radius_px)
     return image
 

@@ -135,4 +135,6 @@ class FrameStats:
 
 
 def _percentile(values: deque, q: float) -> float:
-    return float(np.percentile(np.fromiter(values, dtype=np.float64), q)) if values else float("nan")
+    if not values:
+        return float("nan")
+    return float(np.percentile(np.fromiter(values, dtype=np.float64), q))

@@ -8,6 +8,7 @@ and never queueing behind the camera (a one-slot mailbox drained by a worker thr
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ from hand_pose_ros.nodes.frame_flow import FrameStats, LatestMailbox
 from hand_pose_ros.nodes.hand_pose_parameters import (
     ESTIMATOR_PARAMETERS,
     INPUT_QOS_PARAMETERS,
+    MODEL_PARAMETERS,
     PARAMETER_SPECS,
     SHIPPED_MODEL_NAME,
     check_value,
@@ -91,8 +93,11 @@ DROP_REASONS: tuple[str, ...] = (
     DROP_SIZE_MISMATCH,
     DROP_PROCESSING_ERROR,
 )
-ERROR_DROP_REASONS: frozenset[str] = frozenset({DROP_NO_MODEL, DROP_BAD_PARAMETER})
-"""Drops that mean the node cannot work at all until fixed: diagnostics level ERROR."""
+WARNING_DROP_REASONS: frozenset[str] = frozenset(
+    {DROP_BUSY, DROP_NO_CAMERA_INFO, DROP_NO_VALID_DEPTH}
+)
+"""Drops that are expected now and then (load peaks, start-up, a covered sensor): logged as
+warnings; every other reason means something is misconfigured and is logged as an error."""
 
 
 class FrameDropped(Exception):
@@ -149,7 +154,7 @@ class HandPoseNode(Node):
         self._last_log_s: dict[str, float] = {}
         self._suppressed_logs: dict[str, int] = {}
         self._camera_info: CameraInfo | None = None
-        self._intrinsics_cache: tuple[int, bool, Intrinsics | str] | None = None
+        self._intrinsics_cache: tuple[CameraInfo, bool, Intrinsics | str] | None = None
         self._marker_sides_shown: set[int] = set()
         self._mailbox: LatestMailbox[_PendingFrame] = LatestMailbox()
 
@@ -291,11 +296,10 @@ class HandPoseNode(Node):
     # ------------------------------------------------------------------ model
     def _load_model(self) -> None:
         """Load the model; a failure leaves the node up, reporting ERROR and dropping frames."""
-        if any(name in self._config_errors for name in ("model", "providers", "intra_op_threads")):
+        invalid = sorted(MODEL_PARAMETERS & self._config_errors.keys())
+        if invalid:
             self.model_error = "model parameters are invalid: " + "; ".join(
-                self._config_errors[name]
-                for name in ("model", "providers", "intra_op_threads")
-                if name in self._config_errors
+                self._config_errors[name] for name in invalid
             )
             self.get_logger().error(self.model_error)
             return
@@ -367,23 +371,34 @@ class HandPoseNode(Node):
                 DROP_BUSY,
                 "processing is slower than the input: dropped the oldest waiting frame "
                 "(the node never queues behind the camera)",
-                level="warn",
             )
 
     # ------------------------------------------------------------------ worker
     def _work(self) -> None:
-        while not self._mailbox.closed:
+        while not self._mailbox.closed and self.context.ok():
             pending = self._mailbox.take(WORKER_POLL_S)
             if pending is None:
                 continue
             try:
-                self._process(pending)
-            except FrameDropped as dropped:
-                self._drop(dropped.reason, str(dropped))
-            except Exception as error:  # A frame must never take the node down.
+                self._handle(pending)
+            except Exception as error:  # Last resort: the worker thread must survive.
                 if self._mailbox.closed or not self.context.ok():
                     return
-                self._drop(DROP_PROCESSING_ERROR, f"{type(error).__name__}: {error}")
+                self.stats.count_drop(DROP_PROCESSING_ERROR)
+                with contextlib.suppress(Exception):
+                    self.get_logger().error(
+                        f"dropped frame ({DROP_PROCESSING_ERROR}): {type(error).__name__}: {error}"
+                    )
+
+    def _handle(self, pending: _PendingFrame) -> None:
+        try:
+            self._process(pending)
+        except FrameDropped as dropped:
+            self._drop(dropped.reason, str(dropped))
+        except Exception as error:  # A frame must never take the node down.
+            if self._mailbox.closed or not self.context.ok():
+                return
+            self._drop(DROP_PROCESSING_ERROR, f"{type(error).__name__}: {error}")
 
     def _process(self, pending: _PendingFrame) -> None:
         msg = pending.msg
@@ -421,7 +436,7 @@ class HandPoseNode(Node):
             )
         use_projection = bool(self.get_parameter("use_projection_matrix").value)
         cached = self._intrinsics_cache
-        if cached is None or cached[0] != id(info) or cached[1] != use_projection:
+        if cached is None or cached[0] is not info or cached[1] != use_projection:
             try:
                 result: Intrinsics | str = camera_info_to_intrinsics(info, use_projection)
             except MessageConversionError as error:
@@ -431,7 +446,7 @@ class HandPoseNode(Node):
                     f"malformed CameraInfo on '{self._info_sub.topic_name}': "
                     f"{type(error).__name__}: {error}"
                 )
-            cached = (id(info), use_projection, result)
+            cached = (info, use_projection, result)
             self._intrinsics_cache = cached
         if isinstance(cached[2], str):
             raise FrameDropped(DROP_BAD_CAMERA_INFO, cached[2])
@@ -498,8 +513,9 @@ class HandPoseNode(Node):
         return f"{MARKER_NAMESPACE_PREFIX}/{label}"
 
     # ------------------------------------------------------------------ diagnostics and logs
-    def _drop(self, reason: str, message: str, level: str = "error") -> None:
+    def _drop(self, reason: str, message: str) -> None:
         self.stats.count_drop(reason)
+        level = "warn" if reason in WARNING_DROP_REASONS else "error"
         self._log_throttled(reason, f"dropped frame ({reason}): {message}", level)
 
     def _log_throttled(self, key: str, message: str, level: str = "error") -> None:
@@ -518,8 +534,11 @@ class HandPoseNode(Node):
         held_back = self._suppressed_logs.pop(key, 0)
         if held_back:
             message += f" ({held_back} more like this in the last {now - last:.1f} s)"
-        logger = self.get_logger()
-        (logger.warning if level == "warn" else logger.error)(message)
+        # Two call sites on purpose: rclpy keys a logging call site to one severity.
+        if level == "warn":
+            self.get_logger().warning(message)
+        else:
+            self.get_logger().error(message)
 
     def _publish_diagnostics(self) -> None:
         snapshot = self.stats.snapshot()

@@ -36,7 +36,11 @@ def _percentile_ms(values_s: np.ndarray, q: float) -> float:
 
 
 def summarize(result: RunResult, accuracy: dict[str, Any] | None, run_info: dict) -> dict:
-    """All figures of a run as one JSON-friendly dict."""
+    """All figures of a run as one JSON-friendly dict.
+
+    ``rate_hz.through_node`` (frames per second of publish -> result time) only means the
+    node's sustainable rate in closed loop; open loop it is left out (null).
+    """
     latencies = np.array([r.latency_s for r in result.records])
     received = int(np.isfinite(latencies).sum())
     busy_s = float(np.nansum(latencies))
@@ -56,7 +60,11 @@ def summarize(result: RunResult, accuracy: dict[str, Any] | None, run_info: dict
             "node_drops": dict(sorted(result.drop_counts.items())),
         },
         "rate_hz": {
-            "through_node": received / busy_s if busy_s > 0 else float("nan"),
+            "through_node": (
+                received / busy_s
+                if busy_s > 0 and run_info.get("mode") == "closed loop"
+                else float("nan")
+            ),
             "wall_clock": received / result.wall_s if result.wall_s > 0 else float("nan"),
         },
         "latency_ms": {
@@ -86,9 +94,12 @@ def format_report(summary: dict) -> str:
         f"model: {summary['model']['name']} ({summary['model']['path']})",
         f"frames: {frames['published']} published, {frames['keypoints_received']} keypoint "
         f"messages received, {frames['lost']} without result; node drops: {drops}",
-        f"rate: {_fmt(rate['through_node'], 1)} frames/s through the node "
-        f"({summary['mode']}), {_fmt(rate['wall_clock'], 1)} frames/s wall clock "
-        "(incl. reading/rendering the source)",
+        (
+            f"rate: {_fmt(rate['through_node'], 1)} frames/s through the node (closed loop), "
+            if summary["mode"] == "closed loop"
+            else f"rate: {summary['mode']}, "
+        )
+        + f"{_fmt(rate['wall_clock'], 1)} frames/s wall clock (incl. reading/rendering the source)",
         f"latency publish -> keypoints received: p50 {_fmt(latency['p50'])} ms, "
         f"p90 {_fmt(latency['p90'])} ms (node-internal p50 {_fmt(latency['node_internal_p50'])}"
         f" ms, ONNX inference p50 {_fmt(latency['onnx_inference_p50'], 3)} ms)",

@@ -52,7 +52,7 @@ class SourceFrame:
 
 def _stamp(seconds: float) -> Time:
     whole = int(np.floor(seconds))
-    return Time(sec=whole, nanosec=int(round((seconds - whole) * 1e9)) % 1_000_000_000)
+    return Time(sec=whole, nanosec=round((seconds - whole) * 1e9) % 1_000_000_000)
 
 
 class SyntheticSource:
@@ -157,9 +157,10 @@ class PngFolderSource:
             candidates = [folder / name for name in INTRINSICS_FILE_NAMES]
             intrinsics_path = next((p for p in candidates if p.exists()), None)
             if intrinsics_path is None:
+                looked_for = ", ".join(INTRINSICS_FILE_NAMES)
                 raise SourceError(
-                    f"no intrinsics file in {folder} (looked for {', '.join(INTRINSICS_FILE_NAMES)});"
-                    " pass --intrinsics FILE"
+                    f"no intrinsics file in {folder} (looked for {looked_for}); "
+                    "pass --intrinsics FILE"
                 )
         self.intrinsics = read_intrinsics_file(Path(intrinsics_path))
         self.fps = fps

@@ -74,7 +74,7 @@ def _expect_keypoints(harness: InProcessHarness, image: Image | None = None, inf
 
 def test_missing_camera_info_is_dropped_then_recovers(harness: InProcessHarness) -> None:
     # This test runs first in the module: the node has not seen any CameraInfo yet.
-    image, info = fm.frame(_next_index())
+    image, _ = fm.frame(_next_index())
     _expect_drop(harness, DROP_NO_CAMERA_INFO, image, None)
     _expect_keypoints(harness, *fm.frame(_next_index()))
 
@@ -171,21 +171,27 @@ def _foreign_model(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("kind", ["corrupt", "foreign", "missing"])
-def test_unusable_model_keeps_node_up(ros_context, tmp_path: Path, kind: str) -> None:
-    if kind == "corrupt":
+@pytest.mark.parametrize("kind", ["corrupt", "foreign", "missing", "unknown_provider"])
+def test_unusable_model_keeps_node_up(
+    ros_context, tmp_path: Path, stand_in_model: Path, kind: str
+) -> None:
+    parameters: dict = {"diagnostics_period_s": 0.1}
+    if kind == "unknown_provider":
+        model = stand_in_model
+        parameters["providers"] = ["NoSuchExecutionProvider"]
+    elif kind == "corrupt":
         model = tmp_path / "corrupt.onnx"
         model.write_bytes(b"\x08\x07this is not a protobuf" * 50)
     elif kind == "foreign":
         model = _foreign_model(tmp_path / "foreign.onnx")
     else:
         model = tmp_path / "does_not_exist.onnx"
-    with InProcessHarness(
-        {"model": str(model), "diagnostics_period_s": 0.1}, context=ros_context
-    ) as harness:
+    parameters["model"] = str(model)
+    with InProcessHarness(parameters, context=ros_context) as harness:
         node = harness.node
         assert node.estimator is None and node.model_error
-        assert str(model.name) in node.model_error
+        expected = "NoSuchExecutionProvider" if kind == "unknown_provider" else model.name
+        assert expected in node.model_error
         assert harness.wait_for_connections()
         for _ in range(2):
             _expect_drop(harness, DROP_NO_MODEL, *fm.frame(_next_index()))

@@ -13,6 +13,9 @@ torch = pytest.importorskip("torch")
 from hand_pose_ros.core.hand_estimator import HandEstimator  # noqa: E402
 from hand_pose_ros.core.model_runtime import OnnxModel  # noqa: E402
 from hand_pose_ros.core.skeletons import HAND_KEYPOINT_NAMES  # noqa: E402
+from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info  # noqa: E402
+from hand_pose_ros.ros.image_conversions import metres_to_depth_image  # noqa: E402
+from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
 from hand_pose_ros.synthetic import render_frame  # noqa: E402
 from training.common.onnx_complexity import count_complexity  # noqa: E402
 from training.hand.export import export  # noqa: E402
@@ -68,3 +71,13 @@ def test_export_is_self_describing_and_matches_torch(trained_run: Path, tmp_path
     for hand in estimate.hands:
         assert hand.uv_px.shape == (len(HAND_KEYPOINT_NAMES), 2)
         assert np.all((hand.uv_px[:, 0] >= -0.5) & (hand.uv_px[:, 0] <= 223.5))
+
+    # The freshly exported file drops into the node through its `model` parameter.
+    with InProcessHarness({"model": str(model_path), "presence_threshold": 0.0}) as harness:
+        assert harness.node.model.name == "smoke_hand"
+        assert harness.wait_for_connections()
+        key, _ = harness.publish_frame(metres_to_depth_image(frame.depth_m),
+                                       intrinsics_to_camera_info(frame.intrinsics))
+        result = harness.wait_for_keypoints(key, 5.0)
+    assert result is not None
+    assert len(result.cloud) == 2 * len(HAND_KEYPOINT_NAMES)

@@ -35,7 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--aux", action=argparse.BooleanOptionalAction, default=True,
                         help="train the auxiliary tasks (visibility, segmentation, keypose)")
     parser.add_argument("--out", type=Path, required=True, help="run folder")
-    parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument("--steps", type=int, default=24000)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-3)
     parser.add_argument("--weight-decay", type=float, default=1e-4)

@@ -1,0 +1,18 @@
+"""Runner tests use the shipped model when training has exported it, else a stand-in model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hand_pose_ros.nodes.hand_pose_node import shipped_model_path
+from tests.nodes.stand_in_model import build_stand_in_model
+
+
+@pytest.fixture(scope="session")
+def runner_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    shipped = shipped_model_path()
+    if shipped.exists():
+        return shipped
+    return build_stand_in_model(tmp_path_factory.mktemp("models") / "stand_in.onnx")
