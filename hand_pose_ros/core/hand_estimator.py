@@ -27,7 +27,7 @@ from hand_pose_ros.core.preprocess import make_network_input
 class HandKeypoints:
     """One detected hand. Arrays are per keypoint, in the model's keypoint order.
 
-    ``uv_px`` is (u, v) in the pixel coordinates :meth:`HandEstimator.decode` was asked for
+    ``uv_px`` is (u, v) in the pixel coordinates :meth:`HandDecoder.decode` was asked for
     (the input image for :meth:`HandEstimator.estimate`). ``depth_m`` / ``xyz_m`` are NaN
     where no valid depth was found (and always NaN straight out of ``decode``).
     ``visibility`` is NaN when the model has no visibility output; ``keypose`` is None (and
@@ -299,13 +299,3 @@ class HandEstimator:
             inference_s=inferred - preprocessed,
             decode_s=decoded - inferred,
         )
-
-    def decode(
-        self,
-        outputs: Mapping[str, np.ndarray],
-        input_height: int,
-        input_width: int,
-        presence_threshold: float | None = None,
-    ) -> list[HandKeypoints]:
-        """Same as :meth:`HandDecoder.decode` (the single decoding path)."""
-        return self.decoder.decode(outputs, input_height, input_width, presence_threshold)

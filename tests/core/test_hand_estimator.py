@@ -101,16 +101,16 @@ def test_decode_coordinate_frames_and_threshold(estimator):
         "presence": np.array([-4.0, 2.0], np.float32),
         "unrelated": np.zeros(3),
     }
-    network = estimator.decode(outputs, 120, 160)
+    network = estimator.decoder.decode(outputs, 120, 160)
     np.testing.assert_allclose(network[0].uv_px, (xy_heatmap + 0.5) * 2 - 0.5, atol=0.05)
     assert np.isnan(network[0].visibility).all()  # no visibility in these outputs
     assert network[0].keypose is None and np.isnan(network[0].keypose_score)
     assert np.isnan(network[0].depth_m).all()
 
-    both = estimator.decode(outputs, 120, 160, presence_threshold=0.0)
+    both = estimator.decoder.decode(outputs, 120, 160, presence_threshold=0.0)
     assert [hand.side for hand in both] == [0, 1]
     estimator.presence_threshold = 0.95
-    assert estimator.decode(outputs, 120, 160) == []
+    assert estimator.decoder.decode(outputs, 120, 160) == []
 
 
 def test_decoder_works_from_metadata_alone(make_metadata):

@@ -38,8 +38,9 @@ def model_card(path: Path) -> str:
         f"- Size: {complexity.get('params', '?'):,} parameters, "
         f"{complexity.get('flops', 0) / 1e6:.1f} MFLOPs (2 x MACs, counted on this file), "
         f"{size_kb:.0f} KB as fp32 ONNX.",
-        f"- Trained on: {training.get('data', 'unknown')}; seeds "
-        f"{training.get('train_seeds', '?')}; {training.get('steps', '?')} steps of batch "
+        f"- Trained on: {training.get('data', 'unknown')}; seeds in "
+        f"[{', '.join(map(str, training.get('train_seeds', ['?'])))}); "
+        f"{training.get('steps', '?')} steps of batch "
         f"{training.get('batch_size', '?')}, seed {training.get('seed', '?')}, "
         f"{training.get('train_time_s', '?')} s.",
         f"- Auxiliary tasks: {', '.join(training.get('auxiliary_tasks', [])) or 'none'}.",
@@ -47,7 +48,8 @@ def model_card(path: Path) -> str:
         "",
     ]
     for key, result in sorted(meta.get("metrics", {}).items()):
-        lines.append(f"Measured on `{key}` (seeds {result.get('seeds')}, held out from training):")
+        first, stop = result.get("seeds", ("?", "?"))
+        lines.append(f"Measured on `{key}` (seeds in [{first}, {stop}), held out from training):")
         lines.append("")
         lines.append("| metric | value |")
         lines.append("|---|---|")

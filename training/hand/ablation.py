@@ -1,6 +1,6 @@
 """The paper's ablation: tiny alone, tiny + auxiliary tasks, MobileNetV2 baseline.
 
-    python -m training.hand.ablation --steps 2500 --out runs/hand_ablation
+    python -m training.hand.ablation --steps 2000 --out runs/hand_ablation
 
 Each variant trains with the same data, schedule and seed, is exported, and is evaluated on the
 held-out test split through the node's estimator. Runs resume like `training.hand.train`.
@@ -59,7 +59,7 @@ def markdown_table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Tiny vs tiny+aux vs MobileNetV2 ablation.")
     parser.add_argument("--out", type=Path, default=Path("runs/hand_ablation"))
-    parser.add_argument("--steps", type=int, default=2500)
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--train-frames", type=int, default=None)
     parser.add_argument("--test-frames", type=int, default=None)

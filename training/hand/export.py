@@ -83,7 +83,8 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
         "command": f"python -m training.hand.train --arch {config['arch']} "
                    f"{'--aux' if config['aux'] else '--no-aux'} --steps {config['steps']} "
                    f"--batch-size {config['batch_size']} --lr {config['lr']} "
-                   f"--seed {config['seed']} --out {config['out']}",
+                   f"--seed {config['seed']} --threads {config['threads']} --out {config['out']}"
+                   + (f" --train-frames {n}" if (n := config["train_frames"]) else ""),
     }
     metadata = build_metadata(model_name, roles, training)
     metadata["complexity"] = {"macs": complexity.macs, "flops": complexity.flops,
