@@ -1,0 +1,43 @@
+"""The hand network's budget (Chidananda et al.: under 35 MFLOPs and 300 KB as fp32 ONNX),
+counted on exported files: the shipped one and a fresh export of the architecture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from hand_pose_ros.nodes.hand_pose_node import shipped_model_path  # noqa: E402
+from training.common.onnx_complexity import count_complexity  # noqa: E402
+from training.hand.data import INPUT_SPEC  # noqa: E402
+from training.hand.networks import build_hand_net  # noqa: E402
+
+MAX_FLOPS = 35e6
+MAX_FILE_BYTES = 300 * 1024
+MAX_PARAMS = 75_000
+
+
+def _export(arch: str, path: Path) -> Path:
+    model = build_hand_net(arch).eval()
+    dummy = torch.zeros(1, 1, INPUT_SPEC["height"], INPUT_SPEC["width"])
+    torch.onnx.export(model, dummy, str(path), input_names=["depth"], opset_version=17,
+                      dynamo=False)
+    return path
+
+
+def test_shipped_hand_model_is_within_budget() -> None:
+    complexity = count_complexity(shipped_model_path())
+    assert complexity.flops <= MAX_FLOPS
+    assert complexity.file_bytes <= MAX_FILE_BYTES
+    assert complexity.params <= MAX_PARAMS
+
+
+def test_tiny_architecture_is_within_budget_and_baseline_is_not(tmp_path: Path) -> None:
+    tiny = count_complexity(_export("tiny", tmp_path / "tiny.onnx"))
+    baseline = count_complexity(_export("mobilenet_v2", tmp_path / "mobilenet_v2.onnx"))
+    assert tiny.flops <= MAX_FLOPS and tiny.params <= MAX_PARAMS
+    # The comparison the ablation makes: the baseline costs several times more.
+    assert baseline.flops > 4 * tiny.flops
+    assert baseline.params > 4 * tiny.params
