@@ -13,6 +13,12 @@ from functools import lru_cache
 
 import numpy as np
 
+DEFAULT_WINDOW_PX = 5
+"""Window side in input pixels: a finger is a few pixels wide at ToF resolutions."""
+
+DEFAULT_FOREGROUND_BAND_M = 0.03
+"""Depths this close to the nearest surface count as that surface (a finger's thickness)."""
+
 MIN_CLUSTER_SUPPORT = 2
 """Samples that must agree (within the band) on the nearest surface; 1 lone sample is noise."""
 
@@ -32,8 +38,8 @@ def _window_offsets(window_px: int, width: int) -> tuple[np.ndarray, np.ndarray,
 def sample_depth(
     depth_m: np.ndarray,
     uv_px: np.ndarray,
-    window_px: int = 5,
-    foreground_band_m: float = 0.03,
+    window_px: int = DEFAULT_WINDOW_PX,
+    foreground_band_m: float = DEFAULT_FOREGROUND_BAND_M,
 ) -> np.ndarray:
     """Depth (N,) float32 metres at (N, 2) pixel positions (u, v) of a (H, W) depth image.
 

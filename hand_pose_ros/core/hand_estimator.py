@@ -16,12 +16,18 @@ from typing import Any
 import numpy as np
 
 from hand_pose_ros.core.camera import Intrinsics
-from hand_pose_ros.core.depth_sampling import sample_depth
+from hand_pose_ros.core.depth_sampling import (
+    DEFAULT_FOREGROUND_BAND_M,
+    DEFAULT_WINDOW_PX,
+    sample_depth,
+)
 from hand_pose_ros.core.heatmaps import decode_peaks, rescale_px
 from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, ModelLoadError, validate_metadata
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.preprocess import make_network_input
 
+DEFAULT_PRESENCE_THRESHOLD = 0.5
+"""Presence probability from which a hand is reported."""
 
 @dataclass
 class HandKeypoints:
@@ -72,7 +78,9 @@ class HandDecoder:
     metadata, never from code.
     """
 
-    def __init__(self, metadata: dict[str, Any], presence_threshold: float = 0.5) -> None:
+    def __init__(
+        self, metadata: dict[str, Any], presence_threshold: float = DEFAULT_PRESENCE_THRESHOLD
+    ) -> None:
         validate_metadata(metadata, "decoder metadata")
         if metadata["task"] != HAND_POSE_TASK:
             raise ModelLoadError(
@@ -238,9 +246,9 @@ class HandEstimator:
     def __init__(
         self,
         model: OnnxModel,
-        presence_threshold: float = 0.5,
-        depth_window_px: int = 5,
-        foreground_band_m: float = 0.03,
+        presence_threshold: float = DEFAULT_PRESENCE_THRESHOLD,
+        depth_window_px: int = DEFAULT_WINDOW_PX,
+        foreground_band_m: float = DEFAULT_FOREGROUND_BAND_M,
     ) -> None:
         if depth_window_px < 1:
             raise ValueError(f"depth_window_px must be >= 1, got {depth_window_px}")

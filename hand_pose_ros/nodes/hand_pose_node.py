@@ -30,8 +30,13 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from hand_pose_ros.core.camera import Intrinsics
+from hand_pose_ros.core.depth_sampling import DEFAULT_FOREGROUND_BAND_M, DEFAULT_WINDOW_PX
 from hand_pose_ros.core.drawing import depth_to_rgb, draw_hands
-from hand_pose_ros.core.hand_estimator import HandEstimate, HandEstimator
+from hand_pose_ros.core.hand_estimator import (
+    DEFAULT_PRESENCE_THRESHOLD,
+    HandEstimate,
+    HandEstimator,
+)
 from hand_pose_ros.core.model_metadata import HAND_POSE_TASK
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.nodes.frame_flow import FrameStats, LatestMailbox
@@ -328,9 +333,11 @@ class HandPoseNode(Node):
         try:
             self.estimator = HandEstimator(
                 self.model,
-                presence_threshold=float(self._param("presence_threshold", 0.5)),
-                depth_window_px=int(self._param("depth_window_px", 5)),
-                foreground_band_m=float(self._param("foreground_band_m", 0.03)),
+                presence_threshold=float(
+                    self._param("presence_threshold", DEFAULT_PRESENCE_THRESHOLD)),
+                depth_window_px=int(self._param("depth_window_px", DEFAULT_WINDOW_PX)),
+                foreground_band_m=float(
+                    self._param("foreground_band_m", DEFAULT_FOREGROUND_BAND_M)),
             )
         except Exception as error:
             self.estimator = None

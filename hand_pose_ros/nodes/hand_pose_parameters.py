@@ -11,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hand_pose_ros.core.depth_sampling import DEFAULT_FOREGROUND_BAND_M, DEFAULT_WINDOW_PX
+from hand_pose_ros.core.hand_estimator import DEFAULT_PRESENCE_THRESHOLD
+
 SHIPPED_MODEL_NAME = "hand_tiny_multitask.onnx"
 RELIABILITY_CHOICES: tuple[str, ...] = ("best_effort", "reliable")
 
@@ -88,19 +91,19 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ),
     ParameterSpec(
         "presence_threshold",
-        0.5,
+        DEFAULT_PRESENCE_THRESHOLD,
         "Minimum hand presence probability [0, 1] for a hand to be published.",
         _unit_interval,
     ),
     ParameterSpec(
         "depth_window_px",
-        5,
+        DEFAULT_WINDOW_PX,
         "Side (pixels, input resolution) of the square window sampled for a keypoint's depth.",
         _at_least_one,
     ),
     ParameterSpec(
         "foreground_band_m",
-        0.03,
+        DEFAULT_FOREGROUND_BAND_M,
         "Depth band (metres) above the nearest valid pixels in the window taken as the hand.",
         _positive,
     ),

@@ -7,6 +7,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from hand_pose_ros.core.depth_sampling import DEFAULT_FOREGROUND_BAND_M, DEFAULT_WINDOW_PX
 from hand_pose_ros.core.hand_estimator import HandDecoder, lift_hands
 from hand_pose_ros.core.hand_metrics import HandMetrics
 from hand_pose_ros.core.preprocess import make_network_input
@@ -16,8 +17,6 @@ from training.hand.losses import AUXILIARY_TASKS, PRIMARY_TASKS
 from training.hand.metadata import build_metadata
 
 BATCH_SIZE = 64
-DEPTH_WINDOW_PX = 5
-FOREGROUND_BAND_M = 0.03
 
 
 @lru_cache(maxsize=2)
@@ -40,7 +39,7 @@ def validate(model: torch.nn.Module, seeds: range) -> dict[str, float]:
             for offset, frame in enumerate(frames[start:start + BATCH_SIZE]):
                 sample = {name: value[offset] for name, value in outputs.items()}
                 hands = decoder.decode(sample, *frame.depth_m.shape)
-                lift_hands(hands, frame.depth_m, frame.intrinsics, DEPTH_WINDOW_PX,
-                           FOREGROUND_BAND_M)
+                lift_hands(hands, frame.depth_m, frame.intrinsics, DEFAULT_WINDOW_PX,
+                           DEFAULT_FOREGROUND_BAND_M)
                 metrics.add_hands(hands, frame)
     return metrics.summary()
