@@ -16,7 +16,12 @@ HAND_RUN ?= runs/hand_tiny_aux
 HAND_MODEL ?= hand_pose_ros/models/hand_tiny_multitask.onnx
 HAND_ABLATION ?= runs/hand_ablation
 
-.PHONY: venv test lint demo bench hand-model hand-ablation clean distclean
+# The shipped body model (LitePose-XS at 256x192) and its ablation (7x7 vs 3x3, fusion vs plain).
+BODY_RUN ?= runs/body_xs
+BODY_MODEL ?= hand_pose_ros/models/body_litepose_xs.onnx
+BODY_ABLATION ?= runs/body_ablation
+
+.PHONY: venv test lint demo bench hand-model hand-ablation body-model body-ablation clean distclean
 
 venv: $(STAMP)
 
@@ -34,11 +39,15 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+# Both pipelines, wearable then robot: pictures + summary.json under $(DEMO_OUT)/ and
+# $(DEMO_OUT)/robot/.
 demo: $(STAMP)
 	$(PY) -m hand_pose_ros.runner --pipeline wearable --out $(DEMO_OUT)
 
 bench: $(STAMP)
 	$(PY) bench/hand_node_latency.py
+	$(PY) bench/body_node_latency.py
+	$(PY) bench/body_decode_scaling.py
 
 hand-model: $(STAMP)
 	$(PY) -m training.hand.train --arch tiny --aux --steps 24000 --threads 1 --out $(HAND_RUN)
@@ -49,6 +58,17 @@ hand-model: $(STAMP)
 
 hand-ablation: $(STAMP)
 	$(PY) -m training.hand.ablation --steps 2000 --threads 1 --out $(HAND_ABLATION)
+
+body-model: $(STAMP)
+	$(PY) -m training.body.train --size XS --kernel 7 --head fusion --render 256x192 \
+		--input 192x144 --steps 5000 --batch-size 16 --lr 4e-3 --schedule cosine --threads 1 \
+		--out $(BODY_RUN)
+	$(PY) -m training.body.export --run $(BODY_RUN) --out $(BODY_MODEL)
+	$(PY) -m training.body.evaluate --model $(BODY_MODEL) --split test --embed
+	$(PY) -m training.body.evaluate --model $(BODY_MODEL) --split test --flip-test --embed
+
+body-ablation: $(STAMP)
+	$(PY) -m training.body.ablation --steps 2000 --input 128x128 --threads 1 --out $(BODY_ABLATION)
 
 clean:
 	rm -rf build install log $(DEMO_OUT) *.egg-info .pytest_cache .ruff_cache .hypothesis

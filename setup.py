@@ -53,6 +53,7 @@ setup(
     entry_points={
         "console_scripts": [
             "hand_pose_node = hand_pose_ros.nodes.hand_pose_node:main",
+            "body_pose_node = hand_pose_ros.nodes.body_pose_node:main",
             "hand_pose_run = hand_pose_ros.runner.cli:main",
         ],
     },

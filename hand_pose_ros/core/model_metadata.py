@@ -9,14 +9,27 @@ IndexError in the middle of decoding.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 METADATA_KEY = "hand_pose_ros"
 HAND_POSE_TASK = "hand_pose_2.5d"
+BODY_POSE_TASK = "body_pose_2d_ae"
 SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (1,)
 REQUIRED_OUTPUT_ROLES: tuple[str, ...] = ("heatmaps", "presence")
 OPTIONAL_OUTPUT_ROLES: tuple[str, ...] = ("visibility", "segmentation", "keypose")
+BODY_REQUIRED_OUTPUT_ROLES: tuple[str, ...] = ("heatmaps", "tags")
+BODY_OPTIONAL_OUTPUT_ROLES: tuple[str, ...] = ("heatmaps_fine",)
+BODY_RESIZE_MODES: tuple[str, ...] = ("letterbox",)
+BODY_COLOR_ORDERS: tuple[str, ...] = ("rgb",)
+BODY_DECODING_DEFAULTS: dict[str, float | int] = {
+    "max_people": 30,
+    "detection_threshold": 0.1,
+    "tag_threshold": 1.0,
+    "nms_kernel_px": 5,
+}
+"""LitePose / associative-embedding decoding settings used where the metadata names none."""
 
 
 class ModelLoadError(RuntimeError):
@@ -66,9 +79,6 @@ def validate_metadata(metadata: Any, source: str) -> None:
             raise fail(f"'{key}' must be a non-empty string")
 
     names = _string_list(metadata, "keypoint_names", fail)
-    _string_list(metadata, "sides", fail)
-    if "keyposes" in metadata:
-        _string_list(metadata, "keyposes", fail)
     skeleton = metadata.get("skeleton")
     if not isinstance(skeleton, list) or not all(
         isinstance(edge, list)
@@ -77,12 +87,21 @@ def validate_metadata(metadata: Any, source: str) -> None:
         for edge in skeleton
     ):
         raise fail(f"'skeleton' must be a list of [i, j] pairs indexing the {len(names)} keypoints")
-
-    _validate_input(metadata.get("input"), fail)
-    _validate_outputs(metadata, fail)
     sigma = metadata.get("heatmap_sigma_px", 1.0)
     if not _is_number(sigma) or sigma <= 0:
         raise fail("'heatmap_sigma_px' must be a positive number")
+    if metadata["task"] == BODY_POSE_TASK:
+        _validate_body(metadata, len(names), fail)
+    else:  # The hand contract, also for unknown tasks: a node then rejects the task by name.
+        _validate_hand(metadata, fail)
+
+
+def _validate_hand(metadata: dict, fail) -> None:
+    _string_list(metadata, "sides", fail)
+    if "keyposes" in metadata:
+        _string_list(metadata, "keyposes", fail)
+    _validate_input(metadata.get("input"), fail)
+    _validate_outputs(metadata, fail)
 
 
 def _validate_input(spec: Any, fail) -> None:
@@ -125,6 +144,108 @@ def _validate_outputs(metadata: dict, fail) -> None:
             raise fail("'outputs.segmentation.classes' must be a non-empty list")
     if "keypose" in outputs and "keyposes" not in metadata:
         raise fail("a 'keypose' output needs the 'keyposes' name list")
+
+
+def _validate_body(metadata: dict, joint_count: int, fail) -> None:
+    """The body_pose_2d_ae contract: RGB letterbox input, AE outputs, flip and OKS tables."""
+    flip_index = metadata.get("flip_index")
+    if (
+        not isinstance(flip_index, list)
+        or len(flip_index) != joint_count
+        or not all(_is_int(i) and 0 <= i < joint_count for i in flip_index)
+        or any(flip_index[j] != i for i, j in enumerate(flip_index))
+    ):
+        raise fail(
+            f"'flip_index' must list, for each of the {joint_count} keypoints, the index of its "
+            f"mirror keypoint (a permutation that is its own inverse)"
+        )
+    _number_list(metadata.get("oks_sigmas"), "oks_sigmas", joint_count, fail, positive=True)
+    if "keypoint_depth_offsets_m" in metadata:
+        _number_list(
+            metadata["keypoint_depth_offsets_m"], "keypoint_depth_offsets_m", joint_count, fail
+        )
+    _validate_body_input(metadata.get("input"), fail)
+    _validate_body_outputs(metadata.get("outputs"), fail)
+    decoding = metadata.get("decoding", {})
+    if not isinstance(decoding, dict):
+        raise fail("'decoding' must be an object")
+    for key in ("max_people", "nms_kernel_px"):
+        if key in decoding and (not _is_int(decoding[key]) or decoding[key] < 1):
+            raise fail(f"'decoding.{key}' must be a positive integer")
+    if "nms_kernel_px" in decoding and decoding["nms_kernel_px"] % 2 == 0:
+        raise fail("'decoding.nms_kernel_px' must be odd (a window centred on the pixel)")
+    threshold = decoding.get("detection_threshold", 0.0)
+    if not _is_number(threshold) or not 0.0 <= threshold <= 1.0:
+        raise fail("'decoding.detection_threshold' must be a number in [0, 1]")
+    tag_threshold = decoding.get("tag_threshold", 1.0)
+    if not _is_number(tag_threshold) or tag_threshold <= 0:
+        raise fail("'decoding.tag_threshold' must be a positive number")
+
+
+def _validate_body_input(spec: Any, fail) -> None:
+    if not isinstance(spec, dict):
+        raise fail("'input' must be an object")
+    if not isinstance(spec.get("name"), str) or not spec["name"]:
+        raise fail("'input.name' must be a non-empty string")
+    if spec.get("layout", "NCHW") != "NCHW":
+        raise fail(f"'input.layout' {spec.get('layout')!r} is not supported (only 'NCHW')")
+    for key in ("height", "width"):
+        if not _is_int(spec.get(key)) or spec[key] <= 0:
+            raise fail(f"'input.{key}' must be a positive integer")
+    if spec.get("channels") != 3:
+        raise fail(f"'input.channels' must be 3 (RGB), got {spec.get('channels')!r}")
+    if spec.get("color_order", "rgb") not in BODY_COLOR_ORDERS:
+        raise fail(
+            f"'input.color_order' {spec.get('color_order')!r} is not supported "
+            f"(supported: {list(BODY_COLOR_ORDERS)})"
+        )
+    if spec.get("resize", "letterbox") not in BODY_RESIZE_MODES:
+        raise fail(
+            f"'input.resize' {spec.get('resize')!r} is not supported "
+            f"(supported: {list(BODY_RESIZE_MODES)})"
+        )
+    if not _is_number(spec.get("scale")) or spec["scale"] <= 0:
+        raise fail("'input.scale' must be a positive number")
+    _number_list(spec.get("mean"), "input.mean", 3, fail)
+    _number_list(spec.get("std"), "input.std", 3, fail, positive=True)
+    if not _is_number(spec.get("pad_value", 0)):
+        raise fail("'input.pad_value' must be a number (raw pixel value, before normalisation)")
+
+
+def _validate_body_outputs(outputs: Any, fail) -> None:
+    if not isinstance(outputs, dict):
+        raise fail("'outputs' must be an object")
+    for role in BODY_REQUIRED_OUTPUT_ROLES:
+        if role not in outputs:
+            raise fail(f"'outputs.{role}' is required")
+    for role in BODY_REQUIRED_OUTPUT_ROLES + BODY_OPTIONAL_OUTPUT_ROLES:
+        spec = outputs.get(role)
+        if spec is None:
+            continue
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            raise fail(f"'outputs.{role}' must be an object with a string 'name'")
+        if not _is_int(spec.get("stride")) or spec["stride"] <= 0:
+            raise fail(f"'outputs.{role}.stride' must be a positive integer")
+    tags = outputs["tags"]
+    if not _is_int(tags.get("tag_dim", 1)) or tags.get("tag_dim", 1) < 1:
+        raise fail("'outputs.tags.tag_dim' must be a positive integer")
+    if tags["stride"] != outputs["heatmaps"]["stride"]:
+        raise fail(
+            f"'outputs.tags.stride' ({tags['stride']}) must equal 'outputs.heatmaps.stride' "
+            f"({outputs['heatmaps']['stride']}): tags are read at heatmap peaks"
+        )
+
+
+def _number_list(value: Any, key: str, length: int, fail, positive: bool = False) -> list[float]:
+    """A list of ``length`` finite numbers (all > 0 when ``positive``)."""
+    kind = "positive numbers" if positive else "finite numbers"
+    if (
+        not isinstance(value, list)
+        or len(value) != length
+        or not all(_is_number(v) and math.isfinite(v) and (v > 0 or not positive) for v in value)
+    ):
+        raise fail(f"'{key}' must be a list of {length} {kind}")
+    return value
 
 
 def _string_list(metadata: dict, key: str, fail) -> list[str]:

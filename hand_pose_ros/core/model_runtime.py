@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from hand_pose_ros.core.model_metadata import METADATA_KEY, ModelLoadError, parse_metadata
+from hand_pose_ros.core.model_metadata import (
+    BODY_POSE_TASK,
+    METADATA_KEY,
+    ModelLoadError,
+    parse_metadata,
+)
 
 __all__ = ["ModelLoadError", "OnnxModel", "create_session", "metadata_from_session"]
 
@@ -103,9 +108,9 @@ class OnnxModel:
     """An inference session plus the metadata that says how to feed it and read its outputs.
 
     Attributes: ``metadata`` (the full validated dict), ``name`` (model_name), ``task``,
-    ``input_name``, ``input_height``, ``input_width``, ``input_spec`` (metadata["input"]),
-    ``output_specs`` (metadata["outputs"], by role), ``output_names`` (graph outputs, in order),
-    ``active_providers`` (what the session really uses).
+    ``input_name``, ``input_channels``, ``input_height``, ``input_width``, ``input_spec``
+    (metadata["input"]), ``output_specs`` (metadata["outputs"], by role), ``output_names``
+    (graph outputs, in order), ``active_providers`` (what the session really uses).
     """
 
     def __init__(
@@ -130,6 +135,10 @@ class OnnxModel:
         self.input_name: str = self.input_spec["name"]
         self.input_height: int = int(self.input_spec["height"])
         self.input_width: int = int(self.input_spec["width"])
+        # Hand models read one depth plane; body models declare their colour channels.
+        self.input_channels: int = (
+            int(self.input_spec["channels"]) if self.task == BODY_POSE_TASK else 1
+        )
         self._check_input(source)
         self.output_names: list[str] = [o.name for o in self._session.get_outputs()]
         self._check_outputs(source)
@@ -151,21 +160,52 @@ class OnnxModel:
         if len(inputs) != 1:
             raise ModelLoadError(f"{source}: expected exactly one graph input, found {names}")
         graph_input = inputs[0]
+        self.input_shape: list[Any] = list(graph_input.shape)  # symbolic dims as str/None
         if graph_input.type != "tensor(float)":
             raise ModelLoadError(
                 f"{source}: input '{self.input_name}' has type {graph_input.type}, "
                 f"expected tensor(float)"
             )
-        expected = ["N", 1, self.input_height, self.input_width]
+        expected = ["N", self.input_channels, self.input_height, self.input_width]
         if not _shape_matches(graph_input.shape, expected):
             raise ModelLoadError(
                 f"{source}: input shape mismatch: graph input '{self.input_name}' has shape "
-                f"{graph_input.shape}, metadata says [N, 1, {self.input_height}, "
-                f"{self.input_width}] (NCHW)"
+                f"{graph_input.shape}, metadata says [N, {self.input_channels}, "
+                f"{self.input_height}, {self.input_width}] (NCHW)"
             )
 
     def _check_outputs(self, source: str) -> None:
         graph_outputs = {o.name: o for o in self._session.get_outputs()}
+        if self.task == BODY_POSE_TASK:
+            expected_shapes = self._body_output_shapes()
+        else:
+            expected_shapes = self._hand_output_shapes()
+        for role, expected in expected_shapes.items():
+            name = self.output_specs[role]["name"]
+            if name not in graph_outputs:
+                raise ModelLoadError(
+                    f"{source}: missing required output: metadata names '{name}' as the "
+                    f"{role} output but the graph outputs are {sorted(graph_outputs)}"
+                )
+            shape = graph_outputs[name].shape
+            if not _shape_matches(shape, expected):
+                raise ModelLoadError(
+                    f"{source}: output shape mismatch: '{name}' ({role}) has shape {shape}, "
+                    f"metadata implies {expected}"
+                )
+
+    def _body_output_shapes(self) -> dict[str, list[Any]]:
+        """heatmaps (N, J, h, w), tags (N, J*tag_dim, h, w), heatmaps_fine (N, J, h', w')."""
+        joints = len(self.metadata["keypoint_names"])
+        expected_shapes: dict[str, list[Any]] = {}
+        for role, spec in self.output_specs.items():
+            if role not in ("heatmaps", "tags", "heatmaps_fine"):
+                continue
+            channels = joints * int(spec.get("tag_dim", 1)) if role == "tags" else joints
+            expected_shapes[role] = ["N", channels, *self._strided_size(int(spec["stride"]))]
+        return expected_shapes
+
+    def _hand_output_shapes(self) -> dict[str, list[Any]]:
         meta = self.metadata
         side_count = len(meta["sides"])
         channels = side_count * len(meta["keypoint_names"])
@@ -183,19 +223,7 @@ class OnnxModel:
             elif role == "segmentation":
                 stride = int(spec["stride"])
                 expected_shapes[role] = ["N", len(spec["classes"]), *self._strided_size(stride)]
-        for role, expected in expected_shapes.items():
-            name = self.output_specs[role]["name"]
-            if name not in graph_outputs:
-                raise ModelLoadError(
-                    f"{source}: missing required output: metadata names '{name}' as the "
-                    f"{role} output but the graph outputs are {sorted(graph_outputs)}"
-                )
-            shape = graph_outputs[name].shape
-            if not _shape_matches(shape, expected):
-                raise ModelLoadError(
-                    f"{source}: output shape mismatch: '{name}' ({role}) has shape {shape}, "
-                    f"metadata implies {expected}"
-                )
+        return expected_shapes
 
     def _strided_size(self, stride: int) -> tuple[tuple[int, int], tuple[int, int]]:
         """Allowed (height, width) of a stride-s output: floor or ceil, as convolutions pad."""

@@ -10,8 +10,10 @@ from hand_pose_ros.ros.camera_info import camera_info_to_intrinsics, intrinsics_
 from hand_pose_ros.ros.diagnostics import diagnostic_array, diagnostic_status, format_value
 from hand_pose_ros.ros.errors import MessageConversionError
 from hand_pose_ros.ros.image_conversions import (
+    COLOR_ENCODINGS,
     DEPTH_ENCODINGS,
     SUPPORTED_IMAGE_ENCODINGS,
+    color_image_to_rgb,
     depth_image_to_metres,
     image_encoding_layout,
     image_to_numpy,
@@ -24,6 +26,7 @@ from hand_pose_ros.ros.keypoint_cloud import (
     KEYPOINT_CLOUD_POINT_STEP,
     KeypointCloud,
     decode_keypoint_cloud,
+    encode_instances_cloud,
     encode_keypoint_cloud,
 )
 from hand_pose_ros.ros.qos import input_qos
@@ -37,6 +40,7 @@ from hand_pose_ros.ros.skeleton_markers import (
 )
 
 __all__ = [
+    "COLOR_ENCODINGS",
     "DEPTH_ENCODINGS",
     "INSTANCE_PALETTE",
     "KEYPOINT_CLOUD_DTYPE",
@@ -46,12 +50,14 @@ __all__ = [
     "KeypointCloud",
     "MessageConversionError",
     "camera_info_to_intrinsics",
+    "color_image_to_rgb",
     "decode_keypoint_cloud",
     "delete_all_markers",
     "delete_instance_markers",
     "depth_image_to_metres",
     "diagnostic_array",
     "diagnostic_status",
+    "encode_instances_cloud",
     "encode_keypoint_cloud",
     "format_value",
     "image_encoding_layout",

@@ -210,3 +210,29 @@ def metres_to_depth_image(
         depth_mm = np.rint(depth * np.float32(_MM_PER_M))
         valid = (depth_mm > 0) & (depth_mm <= _MAX_DEPTH_MM)
     return numpy_to_image(np.where(valid, depth_mm, 0).astype(np.uint16), encoding, header)
+
+
+COLOR_ENCODINGS: tuple[str, ...] = ("rgb8", "bgr8", "rgba8", "bgra8", "mono8")
+"""Colour encodings a colour-image consumer accepts (8 bits per channel, as camera drivers
+publish them)."""
+
+
+def color_image_to_rgb(msg: Image) -> np.ndarray:
+    """Colour Image (rgb8, bgr8, rgba8, bgra8 or mono8) -> (H, W, 3) uint8 RGB.
+
+    rgb8 with unpadded rows comes back as a read-only view of the message (no copy); the other
+    encodings are reordered / expanded into a new array. Alpha is dropped.
+    """
+    if msg.encoding not in COLOR_ENCODINGS:
+        raise MessageConversionError(
+            f"colour image encoding {msg.encoding!r} is not supported; expected one of "
+            f"{', '.join(COLOR_ENCODINGS)}"
+        )
+    pixels = image_to_numpy(msg)
+    if msg.encoding == "rgb8":
+        return pixels
+    if msg.encoding == "mono8":
+        return np.repeat(pixels[:, :, None], 3, axis=2)
+    if msg.encoding == "rgba8":
+        return np.ascontiguousarray(pixels[:, :, :3])
+    return np.ascontiguousarray(pixels[:, :, 2::-1])  # bgr8 / bgra8: B, G, R -> R, G, B

@@ -9,6 +9,7 @@ organised height > 1) are read too.
 from __future__ import annotations
 
 import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -252,4 +253,45 @@ def decode_keypoint_cloud(msg: PointCloud2) -> KeypointCloud:
         score=native("score"),
         keypoint=native("keypoint"),
         instance=native("instance"),
+    )
+
+
+def encode_instances_cloud(
+    header: Header,
+    instance_ids: Sequence[int],
+    xyz_m: Sequence[np.ndarray],
+    uv_px: Sequence[np.ndarray],
+    depth_m: Sequence[np.ndarray],
+    score: Sequence[np.ndarray],
+) -> PointCloud2:
+    """Per-instance arrays ((K, 3), (K, 2), (K,), (K,) each) -> one cloud, every instance with
+    all K keypoints in index order (the fixed-count layout of design.md section 3).
+
+    No instances gives a valid empty cloud.
+    """
+    count = len(instance_ids)
+    if not (len(xyz_m) == len(uv_px) == len(depth_m) == len(score) == count):
+        raise MessageConversionError(
+            f"{count} instance ids but {len(xyz_m)} xyz, {len(uv_px)} uv, {len(depth_m)} depth "
+            f"and {len(score)} score arrays"
+        )
+    if count == 0:
+        return encode_keypoint_cloud(
+            header,
+            np.zeros((0, 3), np.float32),
+            np.zeros((0, 2), np.float32),
+            np.zeros(0, np.float32),
+            np.zeros(0, np.float32),
+            np.zeros(0, np.uint16),
+            np.zeros(0, np.uint32),
+        )
+    keypoint_count = int(np.shape(score[0])[0])
+    return encode_keypoint_cloud(
+        header,
+        np.concatenate([np.asarray(a, np.float32).reshape(-1, 3) for a in xyz_m]),
+        np.concatenate([np.asarray(a, np.float32).reshape(-1, 2) for a in uv_px]),
+        np.concatenate([np.asarray(a, np.float32).reshape(-1) for a in depth_m]),
+        np.concatenate([np.asarray(a, np.float32).reshape(-1) for a in score]),
+        np.tile(np.arange(keypoint_count, dtype=np.uint16), count),
+        np.repeat(np.asarray(instance_ids, dtype=np.int64), keypoint_count),
     )

@@ -2,7 +2,7 @@
 
 Runs a frame source through the real node in this process (real DDS, no ROS install needed),
 prints what it reached and writes pictures plus summary.json. Pipelines are looked up in
-PIPELINES so the robot pipeline can be added beside the wearable one.
+PIPELINES: "wearable" (depth -> hand_pose_node) and "robot" (colour + depth -> body_pose_node).
 """
 
 from __future__ import annotations
@@ -27,14 +27,33 @@ from hand_pose_ros.runner.wearable import RunnerError, accuracy, run_wearable
 
 DEFAULT_FRAMES = 300
 DEFAULT_OUT = "demo_output"
+ROBOT_SUBFOLDER = "robot"
 
 
 @dataclass(frozen=True)
 class Pipeline:
-    """How to run one pipeline; ``run`` takes the parsed arguments and the opened source."""
+    """How to run one pipeline: open its source from the arguments, run it, print it."""
 
     description: str
+    open: Callable[[argparse.Namespace], object]
     run: Callable[[argparse.Namespace, object], dict]
+    format: Callable[[dict], str]
+    default_out: str
+    default_size: tuple[int, int]  # synthetic (width, height)
+
+
+def _open_wearable(args: argparse.Namespace):
+    return open_source(
+        args.source,
+        args.frames,
+        width=args.width,
+        height=args.height,
+        seed=args.seed,
+        encoding=args.encoding,
+        depth_topic=args.depth_topic,
+        camera_info_topic=args.camera_info_topic,
+        intrinsics=args.intrinsics,
+    )
 
 
 def _run_wearable(args: argparse.Namespace, source) -> dict:
@@ -59,8 +78,82 @@ def _run_wearable(args: argparse.Namespace, source) -> dict:
     return summary
 
 
+def _open_robot(args: argparse.Namespace):
+    from hand_pose_ros.runner.rgbd_sources import open_rgbd_source
+
+    return open_rgbd_source(
+        args.source,
+        args.frames,
+        width=args.width,
+        height=args.height,
+        seed=args.seed,
+        encoding=args.encoding,
+        color_topic=args.color_topic,
+        depth_topic=args.depth_topic,
+        camera_info_topic=args.camera_info_topic,
+        intrinsics=args.intrinsics,
+    )
+
+
+def _run_robot(args: argparse.Namespace, source) -> dict:
+    from hand_pose_ros.runner.robot import robot_accuracy, run_robot
+    from hand_pose_ros.runner.robot_report import (
+        MOSAIC_NAME as PEOPLE_MOSAIC_NAME,
+    )
+    from hand_pose_ros.runner.robot_report import (
+        summarize_robot,
+        write_people_mosaic,
+    )
+
+    parameters = {"flip_test": True} if args.flip_test else {}
+    if args.no_depth:
+        parameters["use_depth"] = False
+    result = run_robot(
+        source,
+        model=args.model,
+        rate_hz=args.rate,
+        frame_timeout_s=max(args.frame_timeout, 2.0),
+        node_parameters=parameters,
+    )
+    run_info = {
+        "pipeline": "robot",
+        "source": source.description,
+        "source_kind": args.source.partition(":")[0],
+        "mode": f"open loop at {args.rate:g} Hz" if args.rate > 0 else "closed loop",
+        "seed": args.seed,
+        "use_depth": bool(source.has_depth and not args.no_depth),
+    }
+    summary = summarize_robot(result, robot_accuracy(result), run_info)
+    out = Path(args.out)
+    mosaic = write_people_mosaic(result, out / PEOPLE_MOSAIC_NAME)
+    summary["pictures"] = [str(mosaic)] if mosaic is not None else []
+    write_summary(summary, out / SUMMARY_NAME)
+    return summary
+
+
+def _format_robot(summary: dict) -> str:
+    from hand_pose_ros.runner.robot_report import format_robot_report
+
+    return format_robot_report(summary)
+
+
 PIPELINES: dict[str, Pipeline] = {
-    "wearable": Pipeline("egocentric depth -> 2.5D hand keypoints (hand_pose_node)", _run_wearable),
+    "wearable": Pipeline(
+        "egocentric depth -> 2.5D hand keypoints (hand_pose_node)",
+        _open_wearable,
+        _run_wearable,
+        format_report,
+        DEFAULT_OUT,
+        (224, 172),
+    ),
+    "robot": Pipeline(
+        "RGB-D -> multi-person 2D/3D body keypoints (body_pose_node)",
+        _open_robot,
+        _run_robot,
+        _format_robot,
+        f"{DEFAULT_OUT}/{ROBOT_SUBFOLDER}",
+        (640, 480),
+    ),
 }
 
 
@@ -74,21 +167,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--source",
         default="synthetic",
-        help="synthetic (default; with ground truth) | bag:PATH (rosbag2 folder) | "
-        "pngdir:PATH (16-bit PNG depth in mm + intrinsics.json/yaml)",
+        help="wearable: synthetic (default; with ground truth) | bag:PATH (rosbag2 folder) | "
+        "pngdir:PATH (16-bit PNG depth in mm + intrinsics.json/yaml). robot: synthetic "
+        "(default; PeopleSequence with ground truth) | bag:PATH (colour, depth, camera info) | "
+        "images:DIR (colour images, optional intrinsics file; no depth)",
     )
     parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="frames to run (max)")
-    parser.add_argument("--width", type=int, default=224, help="synthetic image width (px)")
-    parser.add_argument("--height", type=int, default=172, help="synthetic image height (px)")
+    parser.add_argument(
+        "--width", type=int, default=None, help="synthetic image width (px; 224 / robot 640)"
+    )
+    parser.add_argument(
+        "--height", type=int, default=None, help="synthetic image height (px; 172 / robot 480)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="synthetic sequence seed")
     parser.add_argument(
         "--encoding", choices=("16UC1", "32FC1"), default="16UC1", help="synthetic depth encoding"
     )
     parser.add_argument("--model", default="", help="ONNX model (default: the shipped model)")
-    parser.add_argument("--out", default=DEFAULT_OUT, help="folder for pictures and summary.json")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help=f"folder for pictures and summary.json (default {DEFAULT_OUT}, robot: "
+        f"{DEFAULT_OUT}/{ROBOT_SUBFOLDER})",
+    )
+    parser.add_argument("--color-topic", default=None, help="robot bag: colour Image topic")
     parser.add_argument("--depth-topic", default=None, help="bag: depth Image topic")
     parser.add_argument("--camera-info-topic", default=None, help="bag: CameraInfo topic")
-    parser.add_argument("--intrinsics", default=None, help="pngdir: intrinsics JSON/YAML file")
+    parser.add_argument(
+        "--intrinsics", default=None, help="pngdir / images: intrinsics JSON/YAML file"
+    )
+    parser.add_argument(
+        "--no-depth", action="store_true", help="robot: run colour only (use_depth false)"
+    )
+    parser.add_argument(
+        "--flip-test", action="store_true", help="robot: flip test (slower, a little better)"
+    )
     parser.add_argument(
         "--rate",
         type=float,
@@ -107,24 +220,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.frames < 1:
         print("error: --frames must be >= 1", file=sys.stderr)
         return 2
+    pipeline = PIPELINES[args.pipeline]
+    width, height = pipeline.default_size
+    args.width = width if args.width is None else args.width
+    args.height = height if args.height is None else args.height
+    args.out = pipeline.default_out if args.out is None else args.out
     started = time.perf_counter()
     try:
-        source = open_source(
-            args.source,
-            args.frames,
-            width=args.width,
-            height=args.height,
-            seed=args.seed,
-            encoding=args.encoding,
-            depth_topic=args.depth_topic,
-            camera_info_topic=args.camera_info_topic,
-            intrinsics=args.intrinsics,
-        )
-        summary = PIPELINES[args.pipeline].run(args, source)
+        source = pipeline.open(args)
+        summary = pipeline.run(args, source)
     except (SourceError, RunnerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(format_report(summary))
+    print(pipeline.format(summary))
     written = [*summary.get("pictures", []), str(Path(args.out) / SUMMARY_NAME)]
     print(f"wrote {', '.join(written)} in {time.perf_counter() - started:.1f} s")
     return 0

@@ -1,8 +1,10 @@
-"""The real HandPoseNode, a source publisher and a recording sink in one process over real DDS.
+"""A real pose node, a source publisher and a recording sink in one process over real DDS.
 
-Shared by the runner, the latency bench and the end-to-end tests, so all three measure the same
-thing. Each harness has its own rclpy Context, a domain id derived from the process id and a
-unique namespace, so parallel runs on one machine do not see each other's frames.
+Shared by the runner, the latency benches and the end-to-end tests, so all of them measure the
+same thing. Each harness has its own rclpy Context, a domain id derived from the process id and
+a unique namespace, so parallel runs on one machine do not see each other's frames.
+``InProcessHarness`` drives hand_pose_node (depth in), ``RgbdHarness`` drives body_pose_node
+(colour + registered depth in).
 """
 
 from __future__ import annotations
@@ -21,14 +23,6 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 
-from hand_pose_ros.nodes.hand_pose_node import (
-    CAMERA_INFO_TOPIC,
-    DEBUG_IMAGE_TOPIC,
-    DEPTH_TOPIC,
-    KEYPOINTS_TOPIC,
-    MARKERS_TOPIC,
-    HandPoseNode,
-)
 from hand_pose_ros.runner.sink import ReceivedKeypoints, RecordingSink, StampKey, stamp_key
 
 DISCOVERY_TIMEOUT_S = 10.0
@@ -41,21 +35,21 @@ def isolated_domain_id() -> int:
     return 10 + os.getpid() % _DOMAIN_ID_RANGE
 
 
-class InProcessHarness:
-    """Publish depth frames to a real HandPoseNode and collect what it publishes.
-
-    Use as a context manager. ``node_parameters`` become the node's parameter overrides (as a
-    launch file or YAML would set them).
-    """
+class _HarnessBase:
+    """Context, node under test, source node, sink and executor; subclasses add publishers."""
 
     def __init__(
         self,
-        node_parameters: dict[str, Any] | None = None,
-        subscribe_markers: bool = False,
-        subscribe_debug_image: bool = False,
-        input_reliable: bool = False,
-        domain_id: int | None = None,
-        context: Context | None = None,
+        node_factory: Callable[..., Node],
+        keypoints_topic: str,
+        markers_topic: str,
+        debug_image_topic: str,
+        node_parameters: dict[str, Any] | None,
+        subscribe_markers: bool,
+        subscribe_debug_image: bool,
+        input_reliable: bool,
+        domain_id: int | None,
+        context: Context | None,
     ) -> None:
         """``context``: an initialised rclpy Context to share (e.g. one per test module); by
         default the harness creates and shuts down its own."""
@@ -69,9 +63,10 @@ class InProcessHarness:
             )
         self.context = context
         try:
-            overrides = [Parameter(name, value=value) for name, value in
-                         (node_parameters or {}).items()]
-            self.node = HandPoseNode(
+            overrides = [
+                Parameter(name, value=value) for name, value in (node_parameters or {}).items()
+            ]
+            self.node = node_factory(
                 context=self.context, namespace=self.namespace, parameter_overrides=overrides
             )
             # Only the node under test needs parameter services; fewer entities make every
@@ -86,13 +81,12 @@ class InProcessHarness:
             reliability = (
                 ReliabilityPolicy.RELIABLE if input_reliable else ReliabilityPolicy.BEST_EFFORT
             )
-            qos = QoSProfile(depth=5, reliability=reliability)
-            self.image_pub = self.source.create_publisher(Image, DEPTH_TOPIC, qos)
-            self.info_pub = self.source.create_publisher(CameraInfo, CAMERA_INFO_TOPIC, qos)
+            self.input_qos = QoSProfile(depth=5, reliability=reliability)
+            self._create_publishers()
             self.sink = RecordingSink(
-                keypoints_topic=KEYPOINTS_TOPIC,
-                markers_topic=MARKERS_TOPIC if subscribe_markers else None,
-                debug_image_topic=DEBUG_IMAGE_TOPIC if subscribe_debug_image else None,
+                keypoints_topic=keypoints_topic,
+                markers_topic=markers_topic if subscribe_markers else None,
+                debug_image_topic=debug_image_topic if subscribe_debug_image else None,
                 diagnostics_name_filter=self.node.get_fully_qualified_name(),
                 context=self.context,
                 namespace=self.namespace,
@@ -107,8 +101,14 @@ class InProcessHarness:
             raise
         self._closed = False
 
+    def _create_publishers(self) -> None:
+        raise NotImplementedError
+
+    def _input_publishers(self) -> list:
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> InProcessHarness:
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -150,8 +150,7 @@ class InProcessHarness:
             if self.sink.debug_image_sub is not None:
                 outputs.append(self.sink.debug_image_sub)
             return (
-                self.image_pub.get_subscription_count() > 0
-                and self.info_pub.get_subscription_count() > 0
+                all(pub.get_subscription_count() > 0 for pub in self._input_publishers())
                 and all(sub.get_publisher_count() > 0 for sub in outputs)
                 and self._node_sees_sink()
             )
@@ -167,6 +166,53 @@ class InProcessHarness:
             self.sink.debug_image_sub is not None
             and self.node.debug_image_pub.get_subscription_count() < 1
         )
+
+    def wait_for_keypoints(self, key: StampKey, timeout_s: float) -> ReceivedKeypoints | None:
+        self.spin_until(lambda: key in self.sink.keypoints, timeout_s)
+        return self.sink.keypoints.get(key)
+
+
+class InProcessHarness(_HarnessBase):
+    """Publish depth frames to a real HandPoseNode and collect what it publishes.
+
+    Use as a context manager. ``node_parameters`` become the node's parameter overrides (as a
+    launch file or YAML would set them).
+    """
+
+    def __init__(
+        self,
+        node_parameters: dict[str, Any] | None = None,
+        subscribe_markers: bool = False,
+        subscribe_debug_image: bool = False,
+        input_reliable: bool = False,
+        domain_id: int | None = None,
+        context: Context | None = None,
+    ) -> None:
+        from hand_pose_ros.nodes import hand_pose_node as hand
+
+        super().__init__(
+            hand.HandPoseNode,
+            hand.KEYPOINTS_TOPIC,
+            hand.MARKERS_TOPIC,
+            hand.DEBUG_IMAGE_TOPIC,
+            node_parameters,
+            subscribe_markers,
+            subscribe_debug_image,
+            input_reliable,
+            domain_id,
+            context,
+        )
+
+    def _create_publishers(self) -> None:
+        from hand_pose_ros.nodes import hand_pose_node as hand
+
+        self.image_pub = self.source.create_publisher(Image, hand.DEPTH_TOPIC, self.input_qos)
+        self.info_pub = self.source.create_publisher(
+            CameraInfo, hand.CAMERA_INFO_TOPIC, self.input_qos
+        )
+
+    def _input_publishers(self) -> list:
+        return [self.image_pub, self.info_pub]
 
     # ------------------------------------------------------------------ frames
     def publish_camera_info(self, info: CameraInfo) -> None:
@@ -185,10 +231,6 @@ class InProcessHarness:
             self.publish_camera_info(info)
         return self.publish_image(image)
 
-    def wait_for_keypoints(self, key: StampKey, timeout_s: float) -> ReceivedKeypoints | None:
-        self.spin_until(lambda: key in self.sink.keypoints, timeout_s)
-        return self.sink.keypoints.get(key)
-
     def run_closed_loop(
         self, frames: Iterable[tuple[Image, CameraInfo | None]], timeout_s: float = 2.0
     ) -> list[tuple[StampKey, float, ReceivedKeypoints | None]]:
@@ -198,3 +240,64 @@ class InProcessHarness:
             key, sent_s = self.publish_frame(image, info)
             results.append((key, sent_s, self.wait_for_keypoints(key, timeout_s)))
         return results
+
+
+class RgbdHarness(_HarnessBase):
+    """Publish colour (+ registered depth) frames to a real BodyPoseNode and collect results.
+
+    With ``use_depth`` false in ``node_parameters`` the node has no depth subscription, and
+    discovery does not wait for one.
+    """
+
+    def __init__(
+        self,
+        node_parameters: dict[str, Any] | None = None,
+        subscribe_markers: bool = False,
+        subscribe_debug_image: bool = False,
+        input_reliable: bool = False,
+        domain_id: int | None = None,
+        context: Context | None = None,
+    ) -> None:
+        from hand_pose_ros.nodes import body_pose_node as body
+
+        self.use_depth = bool((node_parameters or {}).get("use_depth", True))
+        super().__init__(
+            body.BodyPoseNode,
+            body.KEYPOINTS_TOPIC,
+            body.MARKERS_TOPIC,
+            body.DEBUG_IMAGE_TOPIC,
+            node_parameters,
+            subscribe_markers,
+            subscribe_debug_image,
+            input_reliable,
+            domain_id,
+            context,
+        )
+
+    def _create_publishers(self) -> None:
+        from hand_pose_ros.nodes import body_pose_node as body
+
+        qos = self.input_qos
+        self.color_pub = self.source.create_publisher(Image, body.COLOR_TOPIC, qos)
+        self.depth_pub = self.source.create_publisher(Image, body.DEPTH_TOPIC, qos)
+        self.info_pub = self.source.create_publisher(CameraInfo, body.COLOR_INFO_TOPIC, qos)
+
+    def _input_publishers(self) -> list:
+        publishers = [self.color_pub, self.info_pub]
+        if self.use_depth and self.node.get_parameter("use_depth").value:
+            publishers.append(self.depth_pub)
+        return publishers
+
+    def publish_frame(
+        self, color: Image, depth: Image | None = None, info: CameraInfo | None = None
+    ) -> tuple[StampKey, float]:
+        """Camera info, then depth, then colour (the colour stamp keys the result); returns
+        (colour stamp key, time.perf_counter() just before the first message)."""
+        key = stamp_key(color.header.stamp)
+        sent_s = time.perf_counter()
+        if info is not None:
+            self.info_pub.publish(info)
+        if depth is not None:
+            self.depth_pub.publish(depth)
+        self.color_pub.publish(color)
+        return key, sent_s

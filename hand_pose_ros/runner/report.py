@@ -35,8 +35,8 @@ def _percentile_ms(values_s: np.ndarray, q: float) -> float:
     return float(np.percentile(finite, q) * 1e3) if finite.size else float("nan")
 
 
-def summarize(result: RunResult, accuracy: dict[str, Any] | None, run_info: dict) -> dict:
-    """All figures of a run as one JSON-friendly dict.
+def timing_summary(result: RunResult, run_info: dict) -> dict:
+    """Run info, model, frame counts, rates and latencies: what every pipeline reports.
 
     ``rate_hz.through_node`` (frames per second of publish -> result time) only means the
     node's sustainable rate in closed loop; open loop it is left out (null).
@@ -44,11 +44,6 @@ def summarize(result: RunResult, accuracy: dict[str, Any] | None, run_info: dict
     latencies = np.array([r.latency_s for r in result.records])
     received = int(np.isfinite(latencies).sum())
     busy_s = float(np.nansum(latencies))
-    hands = [
-        int(predicted_hands(r.result, result.keypoint_count)[2].sum())
-        for r in result.records
-        if r.result is not None
-    ]
     return {
         **run_info,
         "model": {"name": result.model_name, "path": result.model_path},
@@ -74,6 +69,18 @@ def summarize(result: RunResult, accuracy: dict[str, Any] | None, run_info: dict
             "node_internal_p50": result.node_latency_p50_s * 1e3,
             "onnx_inference_p50": result.node_inference_p50_s * 1e3,
         },
+    }
+
+
+def summarize(result: RunResult, accuracy: dict[str, Any] | None, run_info: dict) -> dict:
+    """All figures of a wearable run as one JSON-friendly dict."""
+    hands = [
+        int(predicted_hands(r.result, result.keypoint_count)[2].sum())
+        for r in result.records
+        if r.result is not None
+    ]
+    return {
+        **timing_summary(result, run_info),
         "hands_per_frame": float(np.mean(hands)) if hands else float("nan"),
         "accuracy": accuracy,
     }
@@ -85,11 +92,11 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def format_report(summary: dict) -> str:
-    """The lines the runner prints."""
+def format_timing_lines(summary: dict) -> list[str]:
+    """The printed lines every pipeline shares: source, model, frames, rate, latency."""
     frames, rate, latency = summary["frames"], summary["rate_hz"], summary["latency_ms"]
     drops = ", ".join(f"{k} {v}" for k, v in frames["node_drops"].items()) or "none"
-    lines = [
+    return [
         f"pipeline {summary['pipeline']}: {summary['source']}",
         f"model: {summary['model']['name']} ({summary['model']['path']})",
         f"frames: {frames['published']} published, {frames['keypoints_received']} keypoint "
@@ -103,6 +110,13 @@ def format_report(summary: dict) -> str:
         f"latency publish -> keypoints received: p50 {_fmt(latency['p50'])} ms, "
         f"p90 {_fmt(latency['p90'])} ms (node-internal p50 {_fmt(latency['node_internal_p50'])}"
         f" ms, ONNX inference p50 {_fmt(latency['onnx_inference_p50'], 3)} ms)",
+    ]
+
+
+def format_report(summary: dict) -> str:
+    """The lines the runner prints for a wearable run."""
+    lines = [
+        *format_timing_lines(summary),
         f"hands detected per frame: {_fmt(summary['hands_per_frame'])}",
     ]
     acc = summary.get("accuracy")

@@ -24,3 +24,10 @@ def ros_context() -> Iterator[Context]:
 @pytest.fixture(scope="session")
 def stand_in_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_stand_in_model(tmp_path_factory.mktemp("models") / "stand_in.onnx")
+
+
+@pytest.fixture(scope="session")
+def body_stand_in_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.nodes.body_frames import build_body_stand_in_model
+
+    return build_body_stand_in_model(tmp_path_factory.mktemp("models") / "body_stand_in.onnx")

@@ -18,8 +18,8 @@ from hand_pose_ros.ros.image_conversions import metres_to_depth_image  # noqa: E
 from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
 from hand_pose_ros.synthetic import render_frame  # noqa: E402
 from training.common.onnx_complexity import count_complexity  # noqa: E402
+from training.common.onnx_metadata import read_onnx_metadata  # noqa: E402
 from training.hand.export import export  # noqa: E402
-from training.hand.metadata import read_onnx_metadata  # noqa: E402
 from training.hand.train import main as train_main  # noqa: E402
 from training.hand.train import parse_args  # noqa: E402
 from training.hand.train import train as run_training  # noqa: E402

@@ -8,12 +8,10 @@ The README's model card is this command's output, so the card cannot drift from 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-import onnx
-
-from hand_pose_ros.core.model_metadata import METADATA_KEY
+from hand_pose_ros.core.model_metadata import BODY_POSE_TASK
+from training.common.onnx_metadata import read_onnx_metadata
 
 _PERCENT_METRICS = ("pck@0.1", "presence_accuracy", "depth_coverage")
 
@@ -24,29 +22,52 @@ def _format(name: str, value: object) -> str:
     return str(value)
 
 
+def _task_line(meta: dict) -> str:
+    """What the model computes, in the words of its own metadata."""
+    size = f"input {meta['input']['width']}x{meta['input']['height']}"
+    count = len(meta["keypoint_names"])
+    if meta["task"] == BODY_POSE_TASK:
+        arch = meta.get("architecture", {})
+        return (
+            f"- Task: `{meta['task']}`; multi-person, {count} keypoints per person, "
+            f"associative-embedding grouping; {size} RGB (letterboxed); LitePose-"
+            f"{arch.get('size', '?')}, {arch.get('kernel_size', '?')}x"
+            f"{arch.get('kernel_size', '?')} depthwise kernels, {arch.get('head', '?')} head."
+        )
+    return (
+        f"- Task: `{meta['task']}`; {count} keypoints per hand, sides "
+        f"{', '.join(meta['sides'])}; {size} depth in metres."
+    )
+
+
+def _size_line(meta: dict, path: Path) -> str:
+    complexity = meta.get("complexity", {})
+    flops = complexity.get("flops", 0)
+    amount = f"{flops / 1e9:.2f} GFLOPs" if flops >= 1e9 else f"{flops / 1e6:.1f} MFLOPs"
+    return (
+        f"- Size: {complexity.get('params', '?'):,} parameters, {amount} (2 x MACs, counted on "
+        f"this file), {path.stat().st_size / 1024:.0f} KB as fp32 ONNX."
+    )
+
+
 def model_card(path: Path) -> str:
-    model = onnx.load(str(path), load_external_data=False)
-    meta = json.loads({p.key: p.value for p in model.metadata_props}[METADATA_KEY])
-    training, complexity = meta.get("training", {}), meta.get("complexity", {})
-    size_kb = path.stat().st_size / 1024
+    meta = read_onnx_metadata(path)
+    training = meta.get("training", {})
+    seeds = training.get("train_seeds") or ["?", "?"]
     lines = [
         f"### Model card: `{meta['model_name']}` ({path.name})",
         "",
-        f"- Task: `{meta['task']}`; {len(meta['keypoint_names'])} keypoints per hand, sides "
-        f"{', '.join(meta['sides'])}; input {meta['input']['width']}x{meta['input']['height']} "
-        "depth in metres.",
-        f"- Size: {complexity.get('params', '?'):,} parameters, "
-        f"{complexity.get('flops', 0) / 1e6:.1f} MFLOPs (2 x MACs, counted on this file), "
-        f"{size_kb:.0f} KB as fp32 ONNX.",
+        _task_line(meta),
+        _size_line(meta, path),
         f"- Trained on: {training.get('data', 'unknown')}; seeds in "
-        f"[{', '.join(map(str, training.get('train_seeds', ['?'])))}); "
+        f"[{', '.join(map(str, seeds))}); "
         f"{training.get('steps', '?')} steps of batch "
         f"{training.get('batch_size', '?')}, seed {training.get('seed', '?')}, "
         f"{training.get('train_time_s', '?')} s.",
-        f"- Auxiliary tasks: {', '.join(training.get('auxiliary_tasks', [])) or 'none'}.",
-        f"- Produced by: `{training.get('command', '?')}`",
-        "",
     ]
+    if "auxiliary_tasks" in training:
+        lines.append(f"- Auxiliary tasks: {', '.join(training['auxiliary_tasks']) or 'none'}.")
+    lines += [f"- Produced by: `{training.get('command', '?')}`", ""]
     for key, result in sorted(meta.get("metrics", {}).items()):
         first, stop = result.get("seeds", ("?", "?"))
         lines.append(f"Measured on `{key}` (seeds in [{first}, {stop}), held out from training):")

@@ -22,8 +22,8 @@ from hand_pose_ros.core.hand_estimator import HandEstimator
 from hand_pose_ros.core.hand_metrics import HandMetrics
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.synthetic import render_frame
+from training.common.onnx_metadata import read_onnx_metadata, write_metadata
 from training.hand.data import split_seeds
-from training.hand.metadata import read_onnx_metadata, write_metadata
 
 
 def evaluate(model_path: Path, split: str, frames: int | None, width: int, height: int,

@@ -21,14 +21,16 @@ import torch
 
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.onnx_complexity import count_complexity
+from training.common.onnx_metadata import write_metadata
 from training.hand.data import INPUT_SPEC, HandBatches, load_or_render, split_seeds
 from training.hand.losses import AUXILIARY_TASKS, PRIMARY_TASKS
-from training.hand.metadata import build_metadata, write_metadata
+from training.hand.metadata import build_metadata
 from training.hand.networks import build_hand_net
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
 """Largest absolute torch/ONNX difference accepted on any output (float32 round-off)."""
+
 
 class _ExportWrapper(torch.nn.Module):
     """Returns only the outputs the run trained, in a fixed order, so untrained heads are pruned."""
@@ -50,8 +52,13 @@ def check_parity(path: Path, wrapper: torch.nn.Module, inputs: np.ndarray) -> fl
         for x in inputs:
             expected = wrapper(torch.from_numpy(x[None]))
             actual = session.run(None, {INPUT_SPEC["name"]: x[None]})
-            worst = max(worst, *(float(np.max(np.abs(e.numpy() - a)))
-                                 for e, a in zip(expected, actual, strict=True)))
+            worst = max(
+                worst,
+                *(
+                    float(np.max(np.abs(e.numpy() - a)))
+                    for e, a in zip(expected, actual, strict=True)
+                ),
+            )
     return worst
 
 
@@ -67,28 +74,41 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
     wrapper = _ExportWrapper(model, roles).eval()
     out.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.zeros(1, 1, INPUT_SPEC["height"], INPUT_SPEC["width"])
-    torch.onnx.export(wrapper, dummy, str(out), input_names=[INPUT_SPEC["name"]],
-                      output_names=list(roles), opset_version=OPSET, dynamo=False)
+    torch.onnx.export(
+        wrapper,
+        dummy,
+        str(out),
+        input_names=[INPUT_SPEC["name"]],
+        output_names=list(roles),
+        opset_version=OPSET,
+        dynamo=False,
+    )
     complexity = count_complexity(out)
     train_seeds = split_seeds("train", config.get("train_frames"))
     training = {
         "data": "synthetic egocentric depth, hand_pose_ros.synthetic.render_frame at "
-                f"{INPUT_SPEC['width']}x{INPUT_SPEC['height']}, horizontal flip augmentation",
+        f"{INPUT_SPEC['width']}x{INPUT_SPEC['height']}, horizontal flip augmentation",
         "train_seeds": [train_seeds.start, train_seeds.stop],
         "architecture": config["arch"],
         "auxiliary_tasks": list(AUXILIARY_TASKS) if config["aux"] else [],
-        "steps": state["step"], "batch_size": config["batch_size"], "lr": config["lr"],
-        "weight_decay": config["weight_decay"], "seed": config["seed"],
+        "steps": state["step"],
+        "batch_size": config["batch_size"],
+        "lr": config["lr"],
+        "weight_decay": config["weight_decay"],
+        "seed": config["seed"],
         "train_time_s": round(state["elapsed_s"], 1),
         "command": f"python -m training.hand.train --arch {config['arch']} "
-                   f"{'--aux' if config['aux'] else '--no-aux'} --steps {config['steps']} "
-                   f"--batch-size {config['batch_size']} --lr {config['lr']} "
-                   f"--seed {config['seed']} --threads {config['threads']} --out {config['out']}"
-                   + (f" --train-frames {n}" if (n := config["train_frames"]) else ""),
+        f"{'--aux' if config['aux'] else '--no-aux'} --steps {config['steps']} "
+        f"--batch-size {config['batch_size']} --lr {config['lr']} "
+        f"--seed {config['seed']} --threads {config['threads']} --out {config['out']}"
+        + (f" --train-frames {n}" if (n := config["train_frames"]) else ""),
     }
     metadata = build_metadata(model_name, roles, training)
-    metadata["complexity"] = {"macs": complexity.macs, "flops": complexity.flops,
-                              "params": complexity.params}
+    metadata["complexity"] = {
+        "macs": complexity.macs,
+        "flops": complexity.flops,
+        "params": complexity.params,
+    }
     write_metadata(out, metadata)
     validation = load_or_render(split_seeds("validation", 16), Path(config["cache_dir"]))
     inputs = HandBatches(validation, augment=False).inputs.astype(np.float32)

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import onnx
-
-from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, METADATA_KEY, validate_metadata
+from hand_pose_ros.core.model_metadata import HAND_POSE_TASK
 from hand_pose_ros.core.skeletons import (
     HAND_KEYPOINT_NAMES,
     HAND_KEYPOSES,
@@ -44,20 +39,3 @@ def build_metadata(model_name: str, roles: tuple[str, ...], training: dict) -> d
         "training": training,
         "metrics": {},
     }
-
-
-def write_metadata(path: Path, metadata: dict) -> None:
-    """Replace the package's metadata entry of an ONNX file in place."""
-    validate_metadata(metadata, str(path))
-    model = onnx.load(str(path))
-    kept = [p for p in model.metadata_props if p.key != METADATA_KEY]
-    del model.metadata_props[:]
-    model.metadata_props.extend(kept)
-    model.metadata_props.add(key=METADATA_KEY, value=json.dumps(metadata, sort_keys=True))
-    onnx.save(model, str(path))
-
-
-def read_onnx_metadata(path: Path) -> dict:
-    model = onnx.load(str(path), load_external_data=False)
-    entries = {p.key: p.value for p in model.metadata_props}
-    return json.loads(entries[METADATA_KEY])

@@ -1,0 +1,140 @@
+"""How decoding (NMS, top-k, associative-embedding grouping, refinement) scales with people.
+
+For 1..10 people, network outputs are constructed as a well-trained LitePose would produce
+them (Gaussian heatmaps at 1/4 and 1/2, one tag per person; tests.core.body_stand_in) and
+BodyDecoder.decode is timed, with and without the flip-test pass. The table gives medians
+and the decode time as a fraction of a 30 Hz frame period and, with --model, of that model's
+measured per-frame time (preprocess + ONNX inference at 640x480) on one core.
+
+    .venv/bin/python bench/body_decode_scaling.py [--repeats 50] [--model PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a script from a checkout
+    sys.path.insert(0, str(REPO))
+
+from hand_pose_ros.core.body_decoder import BodyDecoder  # noqa: E402
+from tests.core.body_stand_in import (  # noqa: E402
+    INPUT_HEIGHT,
+    INPUT_WIDTH,
+    body_metadata,
+    render_body_outputs,
+)
+
+FRAME_PERIOD_30HZ_S = 1.0 / 30.0
+MAX_PEOPLE = 10
+# An upright person of COCO-17 keypoints in a unit box (x, y in [0, 1]), top to bottom.
+_PERSON_UNIT = np.array(
+    [
+        [0.50, 0.05],
+        [0.55, 0.02],
+        [0.45, 0.02],
+        [0.62, 0.05],
+        [0.38, 0.05],  # head
+        [0.72, 0.22],
+        [0.28, 0.22],
+        [0.80, 0.40],
+        [0.20, 0.40],
+        [0.82, 0.55],  # arms
+        [0.18, 0.55],
+        [0.62, 0.55],
+        [0.38, 0.55],
+        [0.64, 0.76],
+        [0.36, 0.76],  # hips, knees
+        [0.65, 0.97],
+        [0.35, 0.97],  # ankles
+    ]
+)
+
+
+def people_network_px(count: int, rng: np.random.Generator) -> np.ndarray:
+    """(count, 17, 2) people side by side in two rows, jittered, inside the network input."""
+    columns = min(count, 5)
+    rows = int(np.ceil(count / columns))
+    cell_w, cell_h = INPUT_WIDTH / columns, INPUT_HEIGHT / rows
+    people = []
+    for i in range(count):
+        left, top = (i % columns) * cell_w, (i // columns) * cell_h
+        size = np.array([cell_w * 0.8, cell_h * 0.9])
+        people.append(
+            [left + 0.1 * cell_w, top + 0.05 * cell_h]
+            + _PERSON_UNIT * size
+            + rng.normal(0.0, 0.5, (17, 2))
+        )
+    return np.asarray(people)
+
+
+def _median_s(function, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def model_frame_s(model_path: str, repeats: int) -> float:
+    """Median preprocess + inference time of a model on a rendered 640x480 frame."""
+    from hand_pose_ros.core.body_estimator import BodyEstimator
+    from hand_pose_ros.core.model_runtime import OnnxModel
+    from hand_pose_ros.synthetic.people import render_people_frame
+
+    estimator = BodyEstimator(OnnxModel(model_path))
+    frame = render_people_frame(3, 640, 480)
+    timings = [estimator.estimate(frame.color).timings for _ in range(repeats)]
+    return float(np.median([t["preprocess_s"] + t["inference_s"] for t in timings]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=50, help="timed decodes per row")
+    parser.add_argument("--model", default="", help="ONNX body model for the frame-time column")
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    decoder = BodyDecoder(body_metadata())
+    frame_s = model_frame_s(args.model, 10) if args.model else float("nan")
+    header = f"{'people':>6} {'found':>5} {'decode ms':>10} {'flip ms':>8} {'% of 33 ms':>10}" + (
+        f" {'% of model frame':>16}" if args.model else ""
+    )
+    print(
+        f"BodyDecoder.decode on constructed {INPUT_WIDTH}x{INPUT_HEIGHT}-input outputs, "
+        f"median of {args.repeats}"
+    )
+    if args.model:
+        print(
+            f"model frame (preprocess + inference, 640x480): {frame_s * 1e3:.1f} ms ({args.model})"
+        )
+    print(header)
+    for count in range(1, MAX_PEOPLE + 1):
+        keypoints = people_network_px(count, rng)
+        outputs = render_body_outputs(keypoints, np.arange(count) * 2.0)
+        # What the flipped image's pass outputs: mirrored maps, left/right channels swapped.
+        flipped = {
+            k: np.ascontiguousarray(v[decoder.flip_index][..., ::-1]) for k, v in outputs.items()
+        }
+        found = len(decoder.decode(outputs).score)
+        plain_s = _median_s(lambda outputs=outputs: decoder.decode(outputs), args.repeats)
+        flip_s = _median_s(
+            lambda outputs=outputs, flipped=flipped: decoder.decode(outputs, flipped), args.repeats
+        )
+        row = (
+            f"{count:>6} {found:>5} {plain_s * 1e3:>10.2f} {flip_s * 1e3:>8.2f} "
+            f"{plain_s / FRAME_PERIOD_30HZ_S * 100:>9.1f}%"
+        )
+        if args.model:
+            row += f" {plain_s / frame_s * 100:>15.1f}%"
+        print(row)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

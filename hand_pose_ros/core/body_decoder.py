@@ -1,0 +1,439 @@
+"""Bottom-up body decoding (LitePose / HigherHRNet style): network outputs -> people.
+
+Steps, all vectorised over joints and map pixels (Python loops only over joint types): fuse the
+1/4 heatmaps (bilinearly upsampled) with the 1/2 heatmaps, max-pool non-maximum suppression,
+top-k candidates per joint with their tags, associative-embedding grouping
+(:mod:`hand_pose_ros.core.grouping`), refinement of each person's missing joints (the best
+heatmap location whose tag is near the person's mean tag), sub-pixel peak refinement, and
+optionally a flip test (averaging with the horizontally flipped pass). Needs only the model
+metadata, so training evaluates torch outputs with the same code the node runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hand_pose_ros.core.grouping import GroupedPeople, group_candidates
+from hand_pose_ros.core.heatmaps import rescale_px
+from hand_pose_ros.core.letterbox import bilinear_taps
+from hand_pose_ros.core.model_metadata import (
+    BODY_DECODING_DEFAULTS,
+    BODY_POSE_TASK,
+    ModelLoadError,
+    validate_metadata,
+)
+
+_LOG_FLOOR = 1e-10
+REFINE_MIN_HEAT = 0.01
+"""Heatmap value below which a pixel is not considered when refining a missing joint."""
+_SUBPIXEL_LIMIT_PX = 0.5
+
+
+@dataclass
+class DecodedPeople:
+    """People in network-input pixels, by descending ``person_score``."""
+
+    xy_px: np.ndarray  # (P, J, 2) float64
+    score: np.ndarray  # (P, J) float32 in [0, 1]
+    person_score: np.ndarray  # (P,) float32: mean keypoint score
+
+    def __len__(self) -> int:
+        return int(self.xy_px.shape[0])
+
+
+class Scratch:
+    """Named arrays reused from call to call.
+
+    Decoding allocates a few (J, H, W) float32 maps per frame (~1 MB each at 256x192); freshly
+    allocated, every one costs page faults that take longer than the arithmetic on it.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+        self._flags: set[str] = set()
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
+        array = self._arrays.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = np.empty(shape, dtype)
+            self._arrays[name] = array
+            self._flags.discard(name + "_border")
+        return array
+
+    def get_flag(self, name: str) -> bool:
+        """Whether ``set_flag(name)`` was called since the array it names was (re)allocated."""
+        return name in self._flags
+
+    def set_flag(self, name: str) -> None:
+        self._flags.add(name)
+
+
+def resize_maps(
+    maps: np.ndarray, height: int, width: int, scratch: Scratch | None = None
+) -> np.ndarray:
+    """Bilinear resize (pixel-centre aware) of a (C, h, w) float32 stack to (C, height, width).
+
+    With ``scratch`` the result lives in its "resized" array (overwritten by the next call).
+    """
+    if maps.shape[1:] == (height, width):
+        return maps
+    scratch = scratch or Scratch()
+    channels = maps.shape[0]
+    if (height, width) == (2 * maps.shape[1], 2 * maps.shape[2]):
+        return _upsample_twice(maps, scratch)
+    r0, r1, wy = bilinear_taps(maps.shape[1], height)
+    c0, c1, wx = bilinear_taps(maps.shape[2], width)
+    top = np.take(maps, r0, axis=1, out=scratch.get("rows_top", (channels, height, maps.shape[2])))
+    bottom = np.take(
+        maps, r1, axis=1, out=scratch.get("rows_bottom", (channels, height, maps.shape[2]))
+    )
+    bottom -= top
+    bottom *= wy[:, None]
+    top += bottom
+    left = np.take(top, c0, axis=2, out=scratch.get("resized", (channels, height, width)))
+    right = np.take(top, c1, axis=2, out=scratch.get("resized_right", (channels, height, width)))
+    right -= left
+    right *= wx
+    left += right
+    return left
+
+
+def _upsample_twice(maps: np.ndarray, scratch: Scratch) -> np.ndarray:
+    """Exact bilinear x2 (pixel-centre aware): output 2i / 2i+1 sample source i -+ 0.25, i.e.
+    0.75 * own pixel + 0.25 * the previous / next one (clamped at the border). Slices and
+    in-place ufuncs on scratch arrays only: no per-call allocation."""
+    channels, height, width = maps.shape
+    rows = scratch.get("up_rows", (channels, 2 * height, width))
+    out = scratch.get("resized", (channels, 2 * height, 2 * width))
+    for source, target, axis in ((maps, rows, 1), (rows, out, 2)):
+        size = source.shape[axis]
+
+        def at(array: np.ndarray, index: slice, axis: int = axis) -> np.ndarray:
+            key = [slice(None)] * 3
+            key[axis] = index
+            return array[tuple(key)]
+
+        quarter = scratch.get(f"up_quarter_{axis}", source.shape)
+        np.multiply(source, 0.25, out=quarter)
+        even, odd = at(target, slice(0, None, 2)), at(target, slice(1, None, 2))
+        np.multiply(source, 0.75, out=even)
+        np.copyto(odd, even)
+        np.add(
+            at(even, slice(1, None)), at(quarter, slice(0, size - 1)), out=at(even, slice(1, None))
+        )
+        np.add(at(even, slice(0, 1)), at(quarter, slice(0, 1)), out=at(even, slice(0, 1)))
+        np.add(
+            at(odd, slice(0, size - 1)),
+            at(quarter, slice(1, None)),
+            out=at(odd, slice(0, size - 1)),
+        )
+        np.add(
+            at(odd, slice(size - 1, None)),
+            at(quarter, slice(size - 1, None)),
+            out=at(odd, slice(size - 1, None)),
+        )
+    return out
+
+
+def max_pool(maps: np.ndarray, kernel_px: int, scratch: Scratch | None = None) -> np.ndarray:
+    """Same-size max filter over a (C, H, W) stack with a square odd kernel.
+
+    Separable, on a copy padded with -inf; along each axis a window of k is built by doubling
+    (windows of 1, 2, 4, ... then two overlapping ones), ~log2(k) + 1 passes per axis.
+    With ``scratch`` the result lives in its scratch arrays (overwritten by the next call).
+    """
+    scratch = scratch or Scratch()
+    half = kernel_px // 2
+    channels, height, width = maps.shape
+    padded_shape = (channels, height + 2 * half, width + 2 * half)
+    padded = scratch.get("pool_padded", padded_shape, maps.dtype)
+    if not scratch.get_flag("pool_padded_border"):
+        padded.fill(-np.inf)
+        scratch.set_flag("pool_padded_border")
+    padded[:, half : half + height, half : half + width] = maps
+    rows = _window_max(padded, kernel_px, axis=1, scratch=scratch, name="pool_rows")
+    return _window_max(rows, kernel_px, axis=2, scratch=scratch, name="pool_cols")
+
+
+def _window_max(
+    values: np.ndarray, kernel_px: int, axis: int, scratch: Scratch, name: str
+) -> np.ndarray:
+    """out[i] = max(values[i : i + k]) along ``axis`` (length shrinks by k - 1)."""
+
+    def along(array: np.ndarray, start: int, stop: int) -> np.ndarray:
+        index = [slice(None)] * array.ndim
+        index[axis] = slice(start, stop)
+        return array[tuple(index)]
+
+    window, current = 1, values
+    while 2 * window <= kernel_px:
+        length = current.shape[axis] - window
+        shape = list(current.shape)
+        shape[axis] = length
+        doubled = scratch.get(f"{name}_{2 * window}", tuple(shape), values.dtype)
+        np.maximum(along(current, 0, length), along(current, window, window + length), out=doubled)
+        window, current = 2 * window, doubled
+    if window == kernel_px:
+        return current
+    length = values.shape[axis] - kernel_px + 1
+    shape = list(current.shape)
+    shape[axis] = length
+    out = scratch.get(f"{name}_out", tuple(shape), values.dtype)
+    shift = kernel_px - window
+    np.maximum(along(current, 0, length), along(current, shift, shift + length), out=out)
+    return out
+
+
+def top_candidates(
+    maps: np.ndarray, kernel_px: int, threshold: float, k: int, scratch: Scratch | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local maxima >= threshold, the k best per channel.
+
+    Returns ``y``, ``x`` (C, k) int and ``score`` (C, k) float32; unused slots score -1.
+    """
+    channels, height, width = maps.shape
+    scratch = scratch or Scratch()
+    pooled = max_pool(maps, kernel_px, scratch)
+    # Threshold first: the few pixels above it are the only ones compared with the pooled map.
+    above = np.flatnonzero(
+        np.greater_equal(maps, threshold, out=scratch.get("above", maps.shape, bool))
+    )
+    flat = maps.reshape(-1)
+    above = above[flat[above] == pooled.reshape(-1)[above]]
+    joint, rest = np.divmod(above, height * width)
+    y, x = np.divmod(rest, width)
+    value = maps[joint, y, x]
+    order = np.lexsort((-value, joint))
+    joint, y, x, value = joint[order], y[order], x[order], value[order]
+    first = np.searchsorted(joint, np.arange(channels))
+    rank = np.arange(joint.size) - first[joint]
+    keep = rank < k
+    out_y = np.zeros((channels, k), np.intp)
+    out_x = np.zeros((channels, k), np.intp)
+    out_score = np.full((channels, k), -1.0, np.float32)
+    out_y[joint[keep], rank[keep]] = y[keep]
+    out_x[joint[keep], rank[keep]] = x[keep]
+    out_score[joint[keep], rank[keep]] = value[keep]
+    return out_y, out_x, out_score
+
+
+def subpixel_offsets(
+    maps: np.ndarray, joint: np.ndarray, y: np.ndarray, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-axis Newton step on the log heatmap at integer peaks (exact for a Gaussian).
+
+    Returns ``offsets`` (N, 2) (dx, dy), clamped to +-0.5 px and zero at the border or where
+    the axis does not curve down, and ``log_gain`` (N,) >= 0: log of the interpolated peak
+    over the sampled one, so scores read the true peak height wherever the centre falls.
+    """
+    _, height, width = maps.shape
+    offsets = np.zeros((joint.size, 2))
+    log_gain = np.zeros(joint.size)
+    for axis, (position, size) in enumerate(((x, width), (y, height))):
+        inner = (position > 0) & (position < size - 1)
+        lower = np.clip(position - 1, 0, size - 1)
+        upper = np.clip(position + 1, 0, size - 1)
+        if axis == 0:
+            samples = maps[joint, y, lower], maps[joint, y, x], maps[joint, y, upper]
+        else:
+            samples = maps[joint, lower, x], maps[joint, y, x], maps[joint, upper, x]
+        log_lo, log_mid, log_hi = (np.log(np.maximum(s, _LOG_FLOOR)) for s in samples)
+        slope = 0.5 * (log_hi - log_lo)
+        curvature = log_lo - 2.0 * log_mid + log_hi
+        usable = inner & (curvature < 0) & (samples[1] > _LOG_FLOOR)
+        step = np.where(usable, -slope / np.where(usable, curvature, -1.0), 0.0)
+        step = np.clip(step, -_SUBPIXEL_LIMIT_PX, _SUBPIXEL_LIMIT_PX)
+        offsets[:, axis] = step
+        log_gain += np.maximum(slope * step + 0.5 * curvature * step * step, 0.0)
+    return offsets, log_gain
+
+
+class BodyDecoder:
+    """One sample's network outputs -> people, driven by the model metadata.
+
+    Thresholds default to the metadata's ``decoding`` block (then to LitePose's values) and may
+    be overridden; ``refine`` fills each person's missing joints.
+    """
+
+    def __init__(
+        self,
+        metadata: dict[str, Any],
+        detection_threshold: float | None = None,
+        tag_threshold: float | None = None,
+        max_people: int | None = None,
+        nms_kernel_px: int | None = None,
+        refine: bool = True,
+        joint_order: tuple[int, ...] | None = None,
+    ) -> None:
+        validate_metadata(metadata, "decoder metadata")
+        if metadata["task"] != BODY_POSE_TASK:
+            raise ModelLoadError(
+                f"model '{metadata['model_name']}' is a '{metadata['task']}' model; the body "
+                f"decoder needs a '{BODY_POSE_TASK}' model"
+            )
+        settings = {**BODY_DECODING_DEFAULTS, **metadata.get("decoding", {})}
+        self.detection_threshold = float(
+            settings["detection_threshold"] if detection_threshold is None else detection_threshold
+        )
+        self.tag_threshold = float(
+            settings["tag_threshold"] if tag_threshold is None else tag_threshold
+        )
+        self.max_people = int(settings["max_people"] if max_people is None else max_people)
+        self.nms_kernel_px = int(
+            settings["nms_kernel_px"] if nms_kernel_px is None else nms_kernel_px
+        )
+        if self.max_people < 1 or self.nms_kernel_px < 1 or self.nms_kernel_px % 2 == 0:
+            raise ValueError("max_people must be >= 1 and nms_kernel_px a positive odd integer")
+        self.refine = bool(refine)
+        self.joint_order = joint_order
+        self.keypoint_names: tuple[str, ...] = tuple(metadata["keypoint_names"])
+        self.flip_index = np.asarray(metadata["flip_index"], np.intp)
+        outputs = metadata["outputs"]
+        self._names = {role: spec["name"] for role, spec in outputs.items() if "name" in spec}
+        self.coarse_stride = int(outputs["heatmaps"]["stride"])
+        self.tag_dim = int(outputs["tags"].get("tag_dim", 1))
+        fine = outputs.get("heatmaps_fine")
+        self.fine_stride = int(fine["stride"]) if fine else None
+        self._scratch = Scratch()  # one decode at a time per decoder
+
+    def _output(self, outputs: Mapping[str, np.ndarray], role: str) -> np.ndarray | None:
+        name = self._names.get(role)
+        if name is None:
+            return None
+        for key in (name, role):
+            if key in outputs:
+                return np.asarray(outputs[key], np.float32)
+        return None
+
+    def _maps(
+        self, outputs: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        coarse = self._output(outputs, "heatmaps")
+        tags = self._output(outputs, "tags")
+        if coarse is None or tags is None:
+            raise KeyError(
+                f"outputs need {self._names['heatmaps']!r} and {self._names['tags']!r}; "
+                f"got {sorted(outputs)}"
+            )
+        joints = len(self.keypoint_names)
+        if coarse.ndim != 3 or coarse.shape[0] != joints:
+            raise ValueError(f"heatmaps must be one sample ({joints}, h, w), got {coarse.shape}")
+        if tags.shape != (joints * self.tag_dim, *coarse.shape[1:]):
+            raise ValueError(
+                f"tags must be ({joints * self.tag_dim}, {coarse.shape[1]}, {coarse.shape[2]}), "
+                f"got {tags.shape}"
+            )
+        fine = self._output(outputs, "heatmaps_fine") if self.fine_stride else None
+        return coarse, tags.reshape(joints, self.tag_dim, *coarse.shape[1:]), fine
+
+    def _flipped(self, maps: np.ndarray) -> np.ndarray:
+        """Maps of the mirrored input, mirrored back: flip W and swap left/right channels."""
+        return maps[self.flip_index, ..., ::-1]
+
+    def decode(
+        self,
+        outputs: Mapping[str, np.ndarray],
+        flip_outputs: Mapping[str, np.ndarray] | None = None,
+    ) -> DecodedPeople:
+        """Outputs of ONE sample (batch axis removed, keyed by ONNX or role name) -> people in
+        network-input pixels. ``flip_outputs``: the outputs for the horizontally flipped input
+        (flip test): heatmaps are averaged, tags of both passes are concatenated."""
+        coarse, tags, fine = self._maps(outputs)
+        if flip_outputs is not None:
+            coarse_f, tags_f, fine_f = self._maps(flip_outputs)
+            coarse = 0.5 * (coarse + self._flipped(coarse_f))
+            tags = np.concatenate([tags, self._flipped(tags_f)], axis=1)
+            if fine is not None and fine_f is not None:
+                fine = 0.5 * (fine + self._flipped(fine_f))
+        if fine is not None:
+            fused = resize_maps(coarse, *fine.shape[1:], scratch=self._scratch)
+            fused += fine
+            fused *= 0.5  # in place: fused is a scratch array
+            stride = float(self.fine_stride)
+        else:
+            fused = coarse
+            stride = float(self.coarse_stride)
+        joints, height, width = fused.shape
+        # Tag lookup: the coarse pixel under each fused-map pixel (nearest, pixel-centre aware).
+        ratio = self.coarse_stride / stride
+        tag_rows = np.minimum(
+            ((np.arange(height) + 0.5) / ratio).astype(np.intp), tags.shape[2] - 1
+        )
+        tag_cols = np.minimum(((np.arange(width) + 0.5) / ratio).astype(np.intp), tags.shape[3] - 1)
+
+        y, x, score = top_candidates(
+            fused, self.nms_kernel_px, self.detection_threshold, self.max_people, self._scratch
+        )
+        joint_index = np.arange(joints)[:, None]
+        candidate_tags = tags[joint_index, :, tag_rows[y], tag_cols[x]]  # (J, K, D)
+        candidate_xy = np.stack([x, y], axis=-1).astype(np.float64)
+        people = group_candidates(
+            candidate_xy,
+            score,
+            candidate_tags,
+            self.detection_threshold,
+            self.tag_threshold,
+            self.max_people,
+            self.joint_order,
+        )
+        if self.refine and len(people):
+            self._refine_missing(people, fused, tags, tag_rows, tag_cols)
+        return self._finish(people, fused, stride)
+
+    def _refine_missing(
+        self,
+        people: GroupedPeople,
+        fused: np.ndarray,
+        tags: np.ndarray,
+        tag_rows: np.ndarray,
+        tag_cols: np.ndarray,
+    ) -> None:
+        """Give each person its missing joints: the pixel maximising heatmap - round(tag
+        distance to the person's mean tag), as associative-embedding decoders do. Only pixels
+        with heat >= REFINE_MIN_HEAT are searched (a few hundred instead of the whole map; a
+        weaker pixel could only give a near-zero score); a joint with none stays missing."""
+        mean_tag = people.mean_tag.astype(np.float32)  # (P, D)
+        width = fused.shape[2]
+        for j in np.flatnonzero(~people.found.all(axis=0)):
+            missing = np.flatnonzero(~people.found[:, j])
+            heat = fused[j].reshape(-1)
+            pixels = np.flatnonzero(heat >= REFINE_MIN_HEAT)
+            if pixels.size == 0:
+                continue
+            py, px = np.divmod(pixels, width)
+            pixel_tags = tags[j][:, tag_rows[py], tag_cols[px]].T  # (M, D)
+            distance = np.sqrt(((pixel_tags[None] - mean_tag[missing, None]) ** 2).sum(axis=2))
+            best = pixels[(heat[pixels][None] - np.round(distance)).argmax(axis=1)]
+            by, bx = np.divmod(best, width)
+            people.xy[missing, j] = np.stack([bx, by], axis=-1)
+            people.score[missing, j] = heat[best]
+
+    def _finish(self, people: GroupedPeople, fused: np.ndarray, stride: float) -> DecodedPeople:
+        count, joints = people.score.shape
+        if count == 0:
+            return DecodedPeople(
+                np.zeros((0, joints, 2)), np.zeros((0, joints), np.float32), np.zeros(0, np.float32)
+            )
+        placed = np.isfinite(people.xy).all(axis=2)  # refined or found
+        p_index, j_index = np.nonzero(placed)
+        ix = people.xy[p_index, j_index, 0].astype(np.intp)
+        iy = people.xy[p_index, j_index, 1].astype(np.intp)
+        xy = people.xy.copy()
+        offsets, log_gain = subpixel_offsets(fused, j_index, iy, ix)
+        xy[p_index, j_index] += offsets
+        people.score[p_index, j_index] *= np.exp(log_gain).astype(np.float32)
+        # A joint with no usable heat at all sits at its person's centre, with score 0, so
+        # that every person has all J keypoints.
+        if not placed.all():
+            centre = np.nanmean(np.where(placed[:, :, None], xy, np.nan), axis=1)  # (P, 2)
+            xy = np.where(placed[:, :, None], xy, centre[:, None, :])
+            people.score[~placed] = 0.0
+        xy_px = rescale_px(xy, stride)
+        score = np.clip(people.score, 0.0, 1.0).astype(np.float32)
+        person_score = score.mean(axis=1).astype(np.float32)
+        order = np.argsort(-person_score, kind="stable")
+        return DecodedPeople(xy_px[order], score[order], person_score[order])

@@ -1,0 +1,341 @@
+"""Where the robot runner's colour (+ registered depth) frames come from.
+
+Sources: a synthetic PeopleSequence (default; ground truth included), a rosbag2 folder with
+colour, depth and camera-info topics, or a folder of colour images (colour only, optional
+intrinsics). Every source yields ROS messages as a camera driver publishes them; header stamps
+are unique per frame, so results can be matched to frames.
+
+Video files are not a source: decoding them needs FFmpeg bindings (PyAV, about 30 MB with its
+own FFmpeg), too heavy a dependency for a demo runner; extract frames to an image folder
+instead (e.g. ``ffmpeg -i clip.mp4 frames/%05d.png``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+
+from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info
+from hand_pose_ros.ros.image_conversions import COLOR_ENCODINGS, numpy_to_image
+from hand_pose_ros.runner.sources import (
+    INTRINSICS_FILE_NAMES,
+    SourceError,
+    _camera_info_from_bag,
+    _image_from_bag,
+    _rosbags_typestore,
+    _stamp,
+    read_intrinsics_file,
+)
+
+SYNTHETIC_FRAME_ID = "synthetic_color_optical_frame"
+IMAGES_FRAME_ID = "camera_color_optical_frame"
+DEFAULT_SYNTHETIC_FPS = 15.0
+DEFAULT_IMAGES_FPS = 30.0
+IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".ppm")
+IMAGE_TYPE = "sensor_msgs/msg/Image"
+CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
+
+
+@dataclass
+class RgbdSourceFrame:
+    """One frame to publish: colour, optional registered depth, optional camera info."""
+
+    index: int
+    color: Image
+    depth: Image | None
+    camera_info: CameraInfo | None
+    truth: Any | None = None  # hand_pose_ros.synthetic.people.PeopleFrame for synthetic
+
+
+class SyntheticPeopleSource:
+    """A synthetic PeopleSequence rendered on the fly (ground truth included)."""
+
+    has_depth = True
+
+    def __init__(
+        self,
+        frames: int,
+        width: int = 640,
+        height: int = 480,
+        seed: int = 0,
+        encoding: str = "16UC1",
+        fps: float = DEFAULT_SYNTHETIC_FPS,
+    ) -> None:
+        from hand_pose_ros.synthetic.people.sequences import PeopleSequence
+
+        if frames < 1:
+            raise SourceError(f"--frames must be >= 1, got {frames}")
+        if width < 32 or height < 32:
+            raise SourceError(f"synthetic size {width}x{height} is too small (min 32x32)")
+        if encoding not in ("16UC1", "32FC1"):
+            raise SourceError(f"depth encoding {encoding!r}: expected 16UC1 or 32FC1")
+        self.frames, self.encoding, self.fps = frames, encoding, fps
+        self.sequence = PeopleSequence(seed, frames, width, height, fps=fps)
+        self.description = (
+            f"synthetic PeopleSequence seed {seed}, {width}x{height} rgb8 + {encoding} depth"
+        )
+
+    def __len__(self) -> int:
+        return self.frames
+
+    def __iter__(self) -> Iterator[RgbdSourceFrame]:
+        for index in range(self.frames):
+            truth = self.sequence.frame(index)
+            header = Header(stamp=_stamp(1.0 + index / self.fps), frame_id=SYNTHETIC_FRAME_ID)
+            color = numpy_to_image(truth.color, "rgb8", header)
+            if self.encoding == "16UC1":
+                depth = numpy_to_image(truth.depth_mm, "16UC1", header)
+            else:
+                depth_m = np.where(truth.depth_mm > 0, truth.depth_mm / 1000.0, np.nan)
+                depth = numpy_to_image(depth_m.astype(np.float32), "32FC1", header)
+            info = intrinsics_to_camera_info(truth.intrinsics, header)
+            yield RgbdSourceFrame(index, color, depth, info, truth)
+
+
+class ImageFolderSource:
+    """Colour images (PNG/JPEG/...) sorted by name; intrinsics optional (no depth anyway)."""
+
+    has_depth = False
+
+    def __init__(
+        self,
+        folder: Path,
+        frames: int | None = None,
+        intrinsics_path: Path | None = None,
+        fps: float = DEFAULT_IMAGES_FPS,
+    ) -> None:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise SourceError(f"image source {folder} is not a folder")
+        self.files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.files:
+            raise SourceError(f"no {'/'.join(IMAGE_SUFFIXES)} images in {folder}")
+        if frames is not None:
+            self.files = self.files[:frames]
+        if intrinsics_path is None:
+            candidates = [folder / name for name in INTRINSICS_FILE_NAMES]
+            intrinsics_path = next((p for p in candidates if p.exists()), None)
+        self.intrinsics = read_intrinsics_file(Path(intrinsics_path)) if intrinsics_path else None
+        self.fps = fps
+        self.description = f"image folder {folder} ({len(self.files)} colour frames, no depth)"
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __iter__(self) -> Iterator[RgbdSourceFrame]:
+        from PIL import Image as PilImage
+
+        for index, path in enumerate(self.files):
+            try:
+                with PilImage.open(path) as picture:
+                    rgb = np.asarray(picture.convert("RGB"))
+            except Exception as error:
+                raise SourceError(f"cannot read image {path}: {error}") from error
+            header = Header(stamp=_stamp(1.0 + index / self.fps), frame_id=IMAGES_FRAME_ID)
+            color = numpy_to_image(rgb, "rgb8", header)
+            info = None
+            if self.intrinsics is not None:
+                info = intrinsics_to_camera_info(self.intrinsics, header)
+            yield RgbdSourceFrame(index, color, None, info, None)
+
+
+class RgbdBagSource:
+    """Colour, registered depth and colour CameraInfo from a rosbag2 folder (``rosbags``).
+
+    Topics are guessed when unambiguous (the Image topic with "depth" in its name is the depth
+    image, the other one the colour image, the CameraInfo topic without "depth" in its name the
+    colour camera info); otherwise name them. A bag without a depth topic runs colour only.
+    Each colour image is yielded with the depth image nearest to it in stamp among those around
+    it in the recording; the node does the real pairing with its own tolerance.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        frames: int | None = None,
+        color_topic: str | None = None,
+        depth_topic: str | None = None,
+        camera_info_topic: str | None = None,
+    ) -> None:
+        from rosbags.highlevel import AnyReader
+
+        self.path = Path(path)
+        if not self.path.exists():
+            raise SourceError(f"bag {self.path} does not exist")
+        self._reader_class = AnyReader
+        try:
+            with AnyReader([self.path], default_typestore=_rosbags_typestore()) as reader:
+                topics = {c.topic: c.msgtype for c in reader.connections}
+                self._pick_topics(topics, color_topic, depth_topic, camera_info_topic)
+                count = sum(c.msgcount for c in reader.connections if c.topic == self.color_topic)
+        except SourceError:
+            raise
+        except Exception as error:
+            raise SourceError(f"cannot read rosbag2 folder {self.path}: {error}") from error
+        self.frames = count if frames is None else min(count, frames)
+        if self.frames == 0:
+            raise SourceError(f"bag {self.path} has no messages on {self.color_topic}")
+        self.has_depth = self.depth_topic is not None
+        depth_text = self.depth_topic or "no depth"
+        self.description = (
+            f"rosbag2 {self.path} ({self.color_topic} + {depth_text} + {self.info_topic}, "
+            f"{self.frames} frames)"
+        )
+
+    def _pick_topics(
+        self,
+        topics: dict[str, str],
+        color: str | None,
+        depth: str | None,
+        info: str | None,
+    ) -> None:
+        images = sorted(t for t, kind in topics.items() if kind == IMAGE_TYPE)
+        infos = sorted(t for t, kind in topics.items() if kind == CAMERA_INFO_TYPE)
+        for requested, kind, option in (
+            (color, IMAGE_TYPE, "--color-topic"),
+            (depth, IMAGE_TYPE, "--depth-topic"),
+            (info, CAMERA_INFO_TYPE, "--camera-info-topic"),
+        ):
+            if requested is not None and topics.get(requested) != kind:
+                raise SourceError(
+                    f"bag {self.path} has no {kind} topic {requested!r} ({option}); topics: "
+                    f"{sorted(topics)}"
+                )
+        if depth is None:
+            depth_candidates = [t for t in images if "depth" in t.lower() and t != color]
+            depth = depth_candidates[0] if len(depth_candidates) == 1 else None
+            if len(depth_candidates) > 1:
+                raise SourceError(
+                    f"bag {self.path} has several depth-like Image topics {depth_candidates}; "
+                    "choose one with --depth-topic"
+                )
+        if color is None:
+            color_candidates = [t for t in images if t != depth]
+            if len(color_candidates) != 1:
+                raise SourceError(
+                    f"bag {self.path} has Image topics {images}; choose the colour one with "
+                    "--color-topic"
+                )
+            color = color_candidates[0]
+        if info is None:
+            info_candidates = [t for t in infos if "depth" not in t.lower()] or infos
+            if len(info_candidates) != 1:
+                raise SourceError(
+                    f"bag {self.path} has CameraInfo topics {infos}; choose the colour camera's "
+                    "with --camera-info-topic"
+                )
+            info = info_candidates[0]
+        self.color_topic, self.depth_topic, self.info_topic = color, depth, info
+
+    def __len__(self) -> int:
+        return self.frames
+
+    def __iter__(self) -> Iterator[RgbdSourceFrame]:
+        wanted_topics = {self.color_topic, self.info_topic}
+        if self.depth_topic is not None:
+            wanted_topics.add(self.depth_topic)
+        with self._reader_class([self.path], default_typestore=_rosbags_typestore()) as reader:
+            wanted = [c for c in reader.connections if c.topic in wanted_topics]
+            latest_info: CameraInfo | None = None
+            depths: list[Image] = []  # the two most recent depth images
+            waiting: list[Image] = []  # colour images waiting for a later depth image
+            index = 0
+            seen_stamps: set[tuple[int, int]] = set()
+            for connection, _, raw in reader.messages(connections=wanted):
+                msg = reader.deserialize(raw, connection.msgtype)
+                if connection.topic == self.info_topic:
+                    latest_info = _camera_info_from_bag(msg)
+                    continue
+                if connection.topic == self.depth_topic:
+                    depths = [*depths[-1:], _image_from_bag(msg)]
+                else:
+                    color = _image_from_bag(msg)
+                    if color.encoding not in COLOR_ENCODINGS:
+                        raise SourceError(
+                            f"{self.color_topic} has encoding {color.encoding!r}; expected one "
+                            f"of {', '.join(COLOR_ENCODINGS)} (use --color-topic)"
+                        )
+                    waiting.append(color)
+                ready = self._ready(waiting, depths)
+                for color in ready:
+                    waiting.remove(color)
+                    yield self._frame(index, color, depths, latest_info, seen_stamps)
+                    index += 1
+                    if index >= self.frames:
+                        return
+            for color in waiting:
+                yield self._frame(index, color, depths, latest_info, seen_stamps)
+                index += 1
+                if index >= self.frames:
+                    return
+
+    def _ready(self, waiting: list[Image], depths: list[Image]) -> list[Image]:
+        """Colour frames whose nearest depth image is known (a depth at or after their stamp)."""
+        if self.depth_topic is None:
+            return list(waiting)
+        if not depths:
+            return waiting[:-2]  # no depth yet: do not hold more than two frames back
+        newest = _seconds(depths[-1])
+        return [c for c in waiting if _seconds(c) <= newest] or waiting[:-2]
+
+    def _frame(
+        self,
+        index: int,
+        color: Image,
+        depths: list[Image],
+        info: CameraInfo | None,
+        seen_stamps: set[tuple[int, int]],
+    ) -> RgbdSourceFrame:
+        key = (color.header.stamp.sec, color.header.stamp.nanosec)
+        while key in seen_stamps:  # Results are matched by stamp: keep them unique.
+            color.header.stamp.nanosec = (key[1] + 1) % 1_000_000_000
+            key = (color.header.stamp.sec, color.header.stamp.nanosec)
+        seen_stamps.add(key)
+        depth = None
+        if depths:
+            depth = min(depths, key=lambda d: abs(_seconds(d) - _seconds(color)))
+        if info is not None:
+            info.header = color.header
+        return RgbdSourceFrame(index, color, depth, info, None)
+
+
+def _seconds(image: Image) -> float:
+    return image.header.stamp.sec + image.header.stamp.nanosec * 1e-9
+
+
+def open_rgbd_source(spec: str, frames: int, **options: Any):
+    """``synthetic`` | ``bag:PATH`` | ``images:DIR`` -> a robot source object."""
+    kind, _, location = spec.partition(":")
+    if kind == "synthetic":
+        return SyntheticPeopleSource(
+            frames,
+            width=options.get("width") or 640,
+            height=options.get("height") or 480,
+            seed=options.get("seed", 0),
+            encoding=options.get("encoding", "16UC1"),
+        )
+    if kind == "bag" and location:
+        return RgbdBagSource(
+            Path(location),
+            frames,
+            color_topic=options.get("color_topic"),
+            depth_topic=options.get("depth_topic"),
+            camera_info_topic=options.get("camera_info_topic"),
+        )
+    if kind == "images" and location:
+        intrinsics = options.get("intrinsics")
+        return ImageFolderSource(Path(location), frames, Path(intrinsics) if intrinsics else None)
+    if kind == "video":
+        raise SourceError(
+            "video sources are not supported (decoding needs FFmpeg bindings); extract the "
+            "frames first, e.g. `ffmpeg -i clip.mp4 frames/%05d.png`, then use images:frames"
+        )
+    raise SourceError(
+        f"unknown robot source {spec!r}; expected 'synthetic', 'bag:PATH' or 'images:DIR'"
+    )

@@ -1,0 +1,104 @@
+"""The robot pipeline run end to end: colour (+ depth) -> BodyPoseNode over DDS -> people.
+
+Same loop as the wearable run (records.drive): closed loop by default, ``rate_hz`` for a
+camera-like clock. People come back as a keypoint cloud, instance = detection index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hand_pose_ros.ros.image_conversions import color_image_to_rgb, depth_image_to_metres
+from hand_pose_ros.runner.harness import RgbdHarness
+from hand_pose_ros.runner.records import (
+    PICTURE_FRAMES,
+    FrameRecord,
+    RunnerError,
+    RunResult,
+    drive,
+    picture_indices,
+    run_result,
+)
+from hand_pose_ros.runner.sink import ReceivedKeypoints
+
+DEFAULT_FRAME_TIMEOUT_S = 2.0
+
+
+def predicted_people(
+    result: ReceivedKeypoints | None, keypoint_count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(P, K, 2) uv, (P, K, 3) xyz and (P, K) scores from a cloud (instances in index order)."""
+    empty = (
+        np.zeros((0, keypoint_count, 2)),
+        np.zeros((0, keypoint_count, 3)),
+        np.zeros((0, keypoint_count)),
+    )
+    if result is None or result.cloud is None or len(result.cloud) == 0:
+        return empty
+    cloud = result.cloud
+    instances = np.unique(cloud.instance)
+    uv = np.full((len(instances), keypoint_count, 2), np.nan)
+    xyz = np.full((len(instances), keypoint_count, 3), np.nan)
+    score = np.zeros((len(instances), keypoint_count))
+    for row, instance in enumerate(instances):
+        rows = np.flatnonzero(cloud.instance == instance)
+        keypoints = cloud.keypoint[rows].astype(np.intp)
+        inside = keypoints < keypoint_count
+        uv[row, keypoints[inside]] = cloud.uv_px[rows[inside]]
+        xyz[row, keypoints[inside]] = cloud.xyz_m[rows[inside]]
+        score[row, keypoints[inside]] = cloud.score[rows[inside]]
+    return uv, xyz, score
+
+
+def run_robot(
+    source,
+    model: str = "",
+    rate_hz: float = 0.0,
+    frame_timeout_s: float = DEFAULT_FRAME_TIMEOUT_S,
+    picture_frames: int = PICTURE_FRAMES,
+    node_parameters: dict[str, Any] | None = None,
+) -> RunResult:
+    """Publish every frame of ``source`` to a real BodyPoseNode and record the results."""
+    kept = picture_indices(len(source), picture_frames)
+    parameters = {"model": model, "use_depth": bool(source.has_depth), **(node_parameters or {})}
+    with RgbdHarness(parameters) as harness:
+        node = harness.node
+        if node.estimator is None:
+            raise RunnerError(f"the node has no usable model: {node.model_error}")
+        if not harness.wait_for_connections():
+            raise RunnerError("DDS discovery between the runner and the node timed out")
+
+        def make_record(frame, key, sent_s) -> FrameRecord:
+            record = FrameRecord(frame.index, key, sent_s, truth=frame.truth)
+            if frame.index in kept:
+                record.color_rgb = np.array(color_image_to_rgb(frame.color))
+                if frame.depth is not None:
+                    record.depth_m = depth_image_to_metres(frame.depth)
+            return record
+
+        records, wall_s = drive(
+            harness,
+            source,
+            lambda frame: harness.publish_frame(frame.color, frame.depth, frame.camera_info),
+            make_record,
+            rate_hz,
+            frame_timeout_s,
+        )
+        return run_result(harness, records, wall_s)
+
+
+def robot_accuracy(result: RunResult) -> dict[str, Any] | None:
+    """OKS AP, mean OKS, PCK and 3D error over the frames with ground truth (None if none)."""
+    with_truth = [r for r in result.records if r.truth is not None]
+    if not with_truth:
+        return None
+    from hand_pose_ros.runner.robot_metrics import PeopleMetrics
+
+    metrics = PeopleMetrics()
+    for record in with_truth:
+        uv, xyz, score = predicted_people(record.result, result.keypoint_count)
+        person_score = score.mean(axis=1) if len(score) else np.zeros(0)
+        metrics.add(uv, xyz, person_score, record.truth)
+    return metrics.summary()

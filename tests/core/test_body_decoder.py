@@ -1,0 +1,156 @@
+"""BodyDecoder on constructed heatmaps and tags (no network)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.ndimage import maximum_filter
+
+from hand_pose_ros.core.body_decoder import BodyDecoder, max_pool, resize_maps
+from hand_pose_ros.core.letterbox import bilinear_taps
+from hand_pose_ros.core.model_metadata import ModelLoadError
+from hand_pose_ros.core.skeletons import flip_permutation
+from tests.core.body_stand_in import (
+    INPUT_WIDTH,
+    body_metadata,
+    grid_people,
+    render_body_outputs,
+    time_decode,
+)
+from tests.core.conftest import default_metadata as hand_metadata
+
+
+def assign(decoded_xy: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """For each truth person the decoded person nearest over all joints, and the max error."""
+    errors = np.abs(decoded_xy[:, None] - truth[None]).max(axis=(2, 3))  # (P, T)
+    best = errors.argmin(axis=0)
+    assert len(set(best.tolist())) == len(truth), "two truths matched the same person"
+    return errors[best, np.arange(len(truth))]
+
+
+@pytest.mark.parametrize("count", [1, 2, 10])
+def test_people_are_recovered_to_sub_pixel_accuracy(count):
+    truth = grid_people(count, seed=count)
+    outputs = render_body_outputs(truth, tags=np.arange(count) * 2.0)
+    decoded = BodyDecoder(body_metadata()).decode(outputs)
+    assert len(decoded) == count
+    assert assign(decoded.xy_px, truth).max() < 0.25  # network-input pixels
+    assert decoded.score.min() > 0.9
+    np.testing.assert_allclose(decoded.person_score, decoded.score.mean(axis=1))
+
+
+def test_overlapping_people_are_separated_by_their_tags():
+    first = grid_people(1, seed=1)[0]
+    truth = np.stack([first, first + [7.0, 5.0]])  # heavily overlapping bodies
+    outputs = render_body_outputs(truth, tags=[-1.0, 1.5])
+    decoded = BodyDecoder(body_metadata()).decode(outputs)
+    assert len(decoded) == 2
+    assert assign(decoded.xy_px, truth).max() < 0.5
+
+
+def test_tag_threshold_splits_a_person_whose_tags_disagree():
+    truth = grid_people(1, seed=3)
+    outputs = render_body_outputs(truth, tags=[0.0])
+    outputs["tags_s4"][8:] += 3.0  # lower body tagged 3 away from the upper body
+    fragments = BodyDecoder(body_metadata()).decode(outputs)
+    assert len(fragments) == 2  # each fragment gets the other's joints by refinement
+    whole = BodyDecoder(body_metadata(), tag_threshold=5.0).decode(outputs)
+    assert len(whole) == 1 and assign(whole.xy_px, truth).max() < 0.25
+
+
+def test_detection_threshold_and_refinement_of_a_weak_joint():
+    truth = grid_people(2, seed=4)
+    peak = np.ones((2, 17))
+    peak[0, 9] = 0.05  # left wrist of person 0 below the 0.1 detection threshold
+    outputs = render_body_outputs(truth, tags=[0.0, 3.0], peak=peak)
+    refined = BodyDecoder(body_metadata()).decode(outputs)
+    error = np.abs(refined.xy_px[:, None] - truth[None]).max(axis=(2, 3))
+    person = int(error[:, 0].argmin())
+    assert np.abs(refined.xy_px[person, 9] - truth[0, 9]).max() < 0.3
+    assert refined.score[person, 9] == pytest.approx(0.05, abs=0.01)
+    plain = BodyDecoder(body_metadata(), refine=False).decode(outputs)
+    person = int(np.abs(plain.xy_px[:, 0] - truth[0, 0]).max(axis=1).argmin())
+    assert plain.score[person, 9] == 0.0  # not found, placed at the person's centre
+    assert np.isfinite(plain.xy_px).all()
+    none = BodyDecoder(body_metadata(), detection_threshold=0.99).decode(outputs)
+    assert len(none) == 0 and none.xy_px.shape == (0, 17, 2)
+
+
+def test_max_people_caps_the_result():
+    truth = grid_people(10, seed=5)
+    peak = np.linspace(0.5, 1.0, 10)[:, None] * np.ones((10, 17))
+    outputs = render_body_outputs(truth, tags=np.arange(10) * 2.0, peak=peak)
+    decoded = BodyDecoder(body_metadata(), max_people=4).decode(outputs)
+    assert len(decoded) == 4
+    assert np.all(np.diff(decoded.person_score) <= 0)
+    assert decoded.person_score[-1] > 0.75
+
+
+def mirrored(truth: np.ndarray) -> np.ndarray:
+    flip = list(flip_permutation(body_metadata()["keypoint_names"]))
+    result = truth[:, flip].copy()
+    result[..., 0] = INPUT_WIDTH - 1 - result[..., 0]
+    return result
+
+
+def test_flip_test_of_a_mirror_consistent_pair_keeps_the_people():
+    truth = grid_people(3, seed=6)
+    outputs = render_body_outputs(truth, tags=[0.0, 2.0, 4.0])
+    flipped = render_body_outputs(mirrored(truth), tags=[0.0, 2.0, 4.0])
+    decoder = BodyDecoder(body_metadata())
+    plain, both = decoder.decode(outputs), decoder.decode(outputs, flipped)
+    assert len(both) == 3
+    assert assign(both.xy_px, truth).max() < 0.25
+    np.testing.assert_allclose(np.sort(both.person_score), np.sort(plain.person_score), atol=1e-3)
+    # Symmetry: swapping the roles of the passes gives the mirror image of the people.
+    swapped = decoder.decode(flipped, outputs)
+    assert assign(swapped.xy_px, mirrored(truth)).max() < 0.25
+
+
+def test_flip_test_averages_heatmaps():
+    truth = grid_people(1, seed=7)
+    outputs = render_body_outputs(truth, tags=[0.0])
+    flipped = render_body_outputs(mirrored(truth), tags=[0.0], peak=0.5)
+    both = BodyDecoder(body_metadata()).decode(outputs, flipped)
+    np.testing.assert_allclose(both.score, 0.75, atol=0.02)
+
+
+def test_without_fine_heatmaps_and_with_two_dimensional_tags():
+    meta = body_metadata(tag_dim=2, fine=False)
+    truth = grid_people(3, seed=8)
+    outputs = render_body_outputs(truth, tags=[[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]], tag_dim=2)
+    del outputs["heatmaps_s2"]
+    decoded = BodyDecoder(meta).decode(outputs)
+    assert len(decoded) == 3 and assign(decoded.xy_px, truth).max() < 0.5
+
+
+def test_bad_outputs_and_foreign_metadata():
+    decoder = BodyDecoder(body_metadata())
+    with pytest.raises(KeyError, match="tags_s4"):
+        decoder.decode({"heatmaps_s4": np.zeros((17, 48, 64), np.float32)})
+    with pytest.raises(ValueError, match=r"heatmaps must be one sample \(17, h, w\)"):
+        decoder.decode({"heatmaps": np.zeros((1, 17, 48, 64)), "tags": np.zeros((17, 48, 64))})
+    with pytest.raises(ValueError, match="tags must be"):
+        decoder.decode({"heatmaps": np.zeros((17, 48, 64)), "tags": np.zeros((17, 24, 32))})
+    with pytest.raises(ModelLoadError, match="body decoder needs"):
+        BodyDecoder(hand_metadata())
+
+
+def test_building_blocks_match_references():
+    maps = np.random.default_rng(9).random((4, 13, 17)).astype(np.float32)
+    for kernel in (1, 3, 5, 7):
+        expected = maximum_filter(maps, size=(1, kernel, kernel), mode="nearest")
+        np.testing.assert_array_equal(max_pool(maps, kernel), expected)
+    for size in ((26, 34), (20, 30)):  # the x2 fast path and the general path
+        r0, r1, wy = bilinear_taps(13, size[0])
+        c0, c1, wx = bilinear_taps(17, size[1])
+        rows = maps[:, r0] * (1 - wy[:, None]) + maps[:, r1] * wy[:, None]
+        expected = rows[:, :, c0] * (1 - wx) + rows[:, :, c1] * wx
+        np.testing.assert_allclose(resize_maps(maps, *size), expected, atol=1e-6)
+
+
+def test_decode_is_fast_at_ten_people():
+    """Timing reference for the bench: ~1.5 ms on one idle core (256x192 input, 10 people);
+    the bound leaves room for a loaded CI machine."""
+    outputs = render_body_outputs(grid_people(10), tags=np.arange(10) * 2.0)
+    assert time_decode(BodyDecoder(body_metadata()), outputs, repeats=20) < 10e-3

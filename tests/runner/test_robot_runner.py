@@ -1,0 +1,239 @@
+"""The robot pipeline of the one-process runner on each source kind: synthetic people (with
+OKS accuracy), a colour image folder (no depth) and a rosbag2 with colour, depth and camera
+info. Each run goes through the real body_pose_node over real DDS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image as PilImage
+
+from hand_pose_ros.core.camera import Intrinsics
+from hand_pose_ros.runner.cli import main
+from hand_pose_ros.runner.report import SUMMARY_NAME
+from hand_pose_ros.runner.robot_report import MOSAIC_NAME
+
+WIDTH, HEIGHT = 320, 240
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
+    code = main(["--pipeline", "robot", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _summary(out: Path) -> dict:
+    return json.loads((out / SUMMARY_NAME).read_text())
+
+
+def _colour_scene(index: int) -> np.ndarray:
+    rows, cols = np.mgrid[0:HEIGHT, 0:WIDTH]
+    picture = np.stack([(rows + index) % 256, (cols * 2) % 256, np.full_like(rows, 90)], -1)
+    picture[60:200, 100 + index : 140 + index] = (200, 40, 40)  # a "person"-sized block
+    return picture.astype(np.uint8)
+
+
+def test_synthetic_run_reports_accuracy_and_writes_a_mosaic(
+    tmp_path: Path, runner_body_model: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "robot"
+    code, stdout, stderr = _run(
+        [
+            "--frames",
+            "4",
+            "--width",
+            str(WIDTH),
+            "--height",
+            str(HEIGHT),
+            "--seed",
+            "5",
+            "--model",
+            str(runner_body_model),
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0, stderr
+    summary = _summary(out)
+    assert summary["pipeline"] == "robot" and summary["use_depth"] is True
+    assert summary["frames"]["published"] == 4
+    assert summary["frames"]["keypoints_received"] == 4
+    assert summary["latency_ms"]["p50"] > 0
+    accuracy = summary["accuracy"]
+    assert accuracy["frames"] == 4 and accuracy["truth_people"] >= 1
+    for key in (
+        "oks_ap",
+        "oks_ap50",
+        "mean_oks",
+        "recall@oks0.5",
+        "pck@0.1",
+        "mean_3d_error_mm_1_4m",
+        "depth_coverage_1_4m",
+    ):
+        assert key in accuracy
+    assert "OKS AP" in stdout and "3D error" in stdout and "frames/s" in stdout
+    with PilImage.open(out / MOSAIC_NAME) as picture:
+        assert picture.mode == "RGB" and picture.width > WIDTH
+        assert np.asarray(picture).std() > 10
+
+
+def test_image_folder_runs_colour_only(
+    tmp_path: Path, runner_body_model: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for index in range(3):
+        PilImage.fromarray(_colour_scene(index)).save(folder / f"{index:05d}.png")
+    PilImage.fromarray(_colour_scene(3)).save(folder / "00003.jpg")
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(
+        ["--source", f"images:{folder}", "--model", str(runner_body_model), "--out", str(out)],
+        capsys,
+    )
+    assert code == 0, stderr
+    summary = _summary(out)
+    assert summary["use_depth"] is False
+    assert summary["frames"]["published"] == 4
+    assert summary["frames"]["keypoints_received"] == 4
+    assert summary["accuracy"] is None
+    assert "no ground truth" in stdout
+    assert (out / MOSAIC_NAME).exists()
+
+
+def _write_rgbd_bag(path: Path, frames: int, depth_offset_ns: int = 0) -> None:
+    from rosbags.rosbag2 import Writer
+    from rosbags.typesys import Stores, get_typestore
+
+    store = get_typestore(Stores.ROS2_HUMBLE)
+    types = store.types
+    camera = Intrinsics.from_fov(WIDTH, HEIGHT, 69.0)
+    with Writer(path, version=8) as writer:
+        color_conn = writer.add_connection(
+            "/cam/color/image_raw", "sensor_msgs/msg/Image", typestore=store
+        )
+        depth_conn = writer.add_connection(
+            "/cam/aligned_depth_to_color/image_raw", "sensor_msgs/msg/Image", typestore=store
+        )
+        info_conn = writer.add_connection(
+            "/cam/color/camera_info", "sensor_msgs/msg/CameraInfo", typestore=store
+        )
+
+        def header(stamp_ns: int):
+            stamp = types["builtin_interfaces/msg/Time"](
+                sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000
+            )
+            return types["std_msgs/msg/Header"](stamp=stamp, frame_id="cam_color_optical")
+
+        for index in range(frames):
+            stamp_ns = 1_700_000_000_000_000_000 + index * 33_000_000
+            info = types["sensor_msgs/msg/CameraInfo"](
+                header=header(stamp_ns),
+                height=HEIGHT,
+                width=WIDTH,
+                distortion_model="plumb_bob",
+                d=np.zeros(5),
+                k=np.array([camera.fx, 0, camera.cx, 0, camera.fy, camera.cy, 0, 0, 1.0]),
+                r=np.eye(3).ravel(),
+                p=np.array([camera.fx, 0, camera.cx, 0, 0, camera.fy, camera.cy, 0, 0, 0, 1.0, 0]),
+                binning_x=0,
+                binning_y=0,
+                roi=types["sensor_msgs/msg/RegionOfInterest"](
+                    x_offset=0, y_offset=0, height=0, width=0, do_rectify=False
+                ),
+            )
+            color = types["sensor_msgs/msg/Image"](
+                header=header(stamp_ns),
+                height=HEIGHT,
+                width=WIDTH,
+                encoding="bgr8",
+                is_bigendian=0,
+                step=WIDTH * 3,
+                data=np.ascontiguousarray(_colour_scene(index)[:, :, ::-1]).reshape(-1),
+            )
+            depth_mm = np.full((HEIGHT // 2, WIDTH // 2), 2500, "<u2")  # half resolution
+            depth = types["sensor_msgs/msg/Image"](
+                header=header(stamp_ns + depth_offset_ns),
+                height=HEIGHT // 2,
+                width=WIDTH // 2,
+                encoding="16UC1",
+                is_bigendian=0,
+                step=WIDTH,
+                data=np.frombuffer(depth_mm.tobytes(), np.uint8),
+            )
+            # Depth recorded just after colour, as drivers often deliver it.
+            writer.write(info_conn, stamp_ns, store.serialize_cdr(info, info.__msgtype__))
+            writer.write(color_conn, stamp_ns, store.serialize_cdr(color, color.__msgtype__))
+            writer.write(depth_conn, stamp_ns + 1000, store.serialize_cdr(depth, depth.__msgtype__))
+
+
+def test_rosbag2_rgbd_source(
+    tmp_path: Path, runner_body_model: Path, capsys: pytest.CaptureFixture
+) -> None:
+    bag = tmp_path / "recording"
+    _write_rgbd_bag(bag, 6)
+    out = tmp_path / "out"
+    code, _, stderr = _run(
+        [
+            "--source",
+            f"bag:{bag}",
+            "--frames",
+            "5",
+            "--model",
+            str(runner_body_model),
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0, stderr
+    summary = _summary(out)
+    assert "/cam/color/image_raw" in summary["source"]
+    assert "/cam/aligned_depth_to_color/image_raw" in summary["source"]
+    assert summary["use_depth"] is True
+    assert summary["frames"]["published"] == 5
+    assert summary["frames"]["keypoints_received"] == 5
+    assert summary["frames"]["node_drops"] == {}
+
+
+def test_rosbag2_with_unsynchronised_depth_is_reported_as_drops(
+    tmp_path: Path, runner_body_model: Path, capsys: pytest.CaptureFixture
+) -> None:
+    bag = tmp_path / "recording"
+    _write_rgbd_bag(bag, 6, depth_offset_ns=300_000_000)
+    out = tmp_path / "out"
+    code, _, stderr = _run(
+        ["--source", f"bag:{bag}", "--model", str(runner_body_model), "--out", str(out)], capsys
+    )
+    assert code == 0, stderr
+    summary = _summary(out)
+    assert summary["frames"]["keypoints_received"] == 0
+    drops = summary["frames"]["node_drops"]
+    assert drops.get("unsynchronised", 0) + drops.get("no_depth", 0) >= 4, drops
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("video:clip.mp4", "extract the frames"),
+        ("images:/does/not/exist", "not a folder"),
+        ("nonsense", "unknown robot source"),
+    ],
+)
+def test_source_errors_are_reported(
+    source: str, message: str, capsys: pytest.CaptureFixture
+) -> None:
+    code, _, stderr = _run(["--source", source], capsys)
+    assert code == 2
+    assert message in stderr
+
+
+def test_bag_topic_errors_are_reported(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bag = tmp_path / "recording"
+    _write_rgbd_bag(bag, 2)
+    code, _, stderr = _run(["--source", f"bag:{bag}", "--color-topic", "/nope"], capsys)
+    assert code == 2
+    assert "/nope" in stderr and "/cam/color/image_raw" in stderr

@@ -1,0 +1,1 @@
+"""LitePose (multi-person body keypoints) training, export, evaluation and ablation."""
