@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -67,13 +66,10 @@ def _stamped(frame, serial: int, depth: bool):
 
 
 def _closed_loop(harness: RgbdHarness, frames, count: int, serial: int, depth: bool):
-    latencies = np.full(count, np.nan)
-    for i in range(count):
-        key, sent_s = harness.publish_frame(*_stamped(frames[i % len(frames)], serial + i, depth))
-        result = harness.wait_for_keypoints(key, RESULT_TIMEOUT_S)
-        if result is not None:
-            latencies[i] = result.received_s - sent_s
-    return latencies
+    def publish(i: int):
+        return harness.publish_frame(*_stamped(frames[i % len(frames)], serial + i, depth))
+
+    return harness.closed_loop_latencies(publish, count, RESULT_TIMEOUT_S)
 
 
 def _flood(harness: RgbdHarness, frames, count: int, serial: int) -> tuple[int, int, float, dict]:
@@ -81,16 +77,8 @@ def _flood(harness: RgbdHarness, frames, count: int, serial: int) -> tuple[int, 
     node = harness.node
     drops_before = dict(node.drop_counts)
     received_before, out_before = node.frames_received, len(harness.sink.keypoints_order)
-    stop = threading.Event()
-
-    def spin() -> None:
-        while not stop.is_set():
-            harness.executor.spin_once(timeout_sec=0.01)
-
-    spinner = threading.Thread(target=spin, name="bench_executor")
-    spinner.start()
-    start_s = time.perf_counter()
-    try:
+    with harness.spinning_in_background():
+        start_s = time.perf_counter()
         for i in range(count):
             delay_s = start_s + i / FLOOD_RATE_HZ - time.perf_counter()
             if delay_s > 0:
@@ -101,9 +89,6 @@ def _flood(harness: RgbdHarness, frames, count: int, serial: int) -> tuple[int, 
         while time.perf_counter() < deadline and node._mailbox._item is not None:
             time.sleep(0.01)
         time.sleep(0.3)
-    finally:
-        stop.set()
-        spinner.join()
     keys = harness.sink.keypoints_order[out_before:]
     times = [harness.sink.keypoints[k].received_s for k in keys]
     rate = (len(times) - 1) / (max(times) - min(times)) if len(times) > 1 else float("nan")

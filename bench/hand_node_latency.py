@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,15 +75,12 @@ def _stamp(image: Image, info: CameraInfo, serial: int) -> None:
 
 
 def _closed_loop(harness: InProcessHarness, frames, count: int, serial: int) -> np.ndarray:
-    latencies = np.full(count, np.nan)
-    for i in range(count):
+    def publish(i: int):
         image, info, _ = frames[(serial + i) % len(frames)]
         _stamp(image, info, serial + i)
-        key, sent_s = harness.publish_frame(image, info)
-        result = harness.wait_for_keypoints(key, RESULT_TIMEOUT_S)
-        if result is not None:
-            latencies[i] = result.received_s - sent_s
-    return latencies
+        return harness.publish_frame(image, info)
+
+    return harness.closed_loop_latencies(publish, count, RESULT_TIMEOUT_S)
 
 
 def _flood(
@@ -96,17 +92,9 @@ def _flood(
     node = harness.node
     received_before = node.frames_received
     out_before = len(harness.sink.keypoints_order)
-    stop = threading.Event()
-
-    def spin() -> None:
-        while not stop.is_set():
-            harness.executor.spin_once(timeout_sec=0.01)
-
-    spinner = threading.Thread(target=spin, name="bench_executor")
-    spinner.start()
-    start_s = time.perf_counter()
     sent: dict = {}
-    try:
+    with harness.spinning_in_background():
+        start_s = time.perf_counter()
         for i in range(count):
             image, info, _ = frames[(serial + i) % len(frames)]
             _stamp(image, info, serial + i)
@@ -121,9 +109,6 @@ def _flood(
                 time.sleep(0.05)  # let the last results reach the sink
                 break
             time.sleep(0.005)
-    finally:
-        stop.set()
-        spinner.join()
     order = [k for k in harness.sink.keypoints_order[out_before:] if k in sent]
     times = [harness.sink.keypoints[k].received_s for k in order]
     latencies = [harness.sink.keypoints[k].received_s - sent[k] for k in order]
@@ -216,8 +201,10 @@ def format_table(rows: list[Row]) -> str:
         f"| {'resolution':<10} | {'mode':<15} | {'in':>5} | {'out':>5} | {'p50 ms':>7} | "
         f"{'p90 ms':>7} | {'frames/s':>8} | notes"
     )
-    lines = [header, "|" + "|".join(["-" * 12, "-" * 17, "-" * 7, "-" * 7, "-" * 9, "-" * 9,
-                                      "-" * 10, "-" * 7])]
+    lines = [
+        header,
+        "|" + "|".join(["-" * 12, "-" * 17, "-" * 7, "-" * 7, "-" * 9, "-" * 9, "-" * 10, "-" * 7]),
+    ]
 
     def number(value: float, digits: int) -> str:
         return "-" if not np.isfinite(value) else f"{value:.{digits}f}"
@@ -252,8 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         width, height = (int(v) for v in item.lower().split("x"))
         rows.extend(bench_resolution(width, height, args))
     model = args.model or str(shipped_model_path())
-    print(f"hand_pose_node latency bench: model {model}, {args.frames} frames per mode after "
-          f"{args.warmup} warm-up, one process, real DDS (publish depth -> keypoints received)")
+    print(
+        f"hand_pose_node latency bench: model {model}, {args.frames} frames per mode after "
+        f"{args.warmup} warm-up, one process, real DDS (publish depth -> keypoints received)"
+    )
     print(format_table(rows))
     return 0
 

@@ -23,8 +23,7 @@ from hand_pose_ros.core.letterbox import bilinear_taps
 from hand_pose_ros.core.model_metadata import (
     BODY_DECODING_DEFAULTS,
     BODY_POSE_TASK,
-    ModelLoadError,
-    validate_metadata,
+    validate_task_metadata,
 )
 
 _LOG_FLOOR = 1e-10
@@ -269,12 +268,7 @@ class BodyDecoder:
         refine: bool = True,
         joint_order: tuple[int, ...] | None = None,
     ) -> None:
-        validate_metadata(metadata, "decoder metadata")
-        if metadata["task"] != BODY_POSE_TASK:
-            raise ModelLoadError(
-                f"model '{metadata['model_name']}' is a '{metadata['task']}' model; the body "
-                f"decoder needs a '{BODY_POSE_TASK}' model"
-            )
+        validate_task_metadata(metadata, BODY_POSE_TASK, "body decoder")
         settings = {**BODY_DECODING_DEFAULTS, **metadata.get("decoding", {})}
         self.detection_threshold = float(
             settings["detection_threshold"] if detection_threshold is None else detection_threshold

@@ -16,7 +16,7 @@ import numpy as np
 from hand_pose_ros.core.body_decoder import BodyDecoder
 from hand_pose_ros.core.body_preprocess import make_body_input
 from hand_pose_ros.core.camera import Intrinsics
-from hand_pose_ros.core.depth_sampling import sample_depth
+from hand_pose_ros.core.depth_sampling import checked_sampling_settings, sample_depth
 from hand_pose_ros.core.heatmaps import rescale_px
 from hand_pose_ros.core.letterbox import Letterbox
 from hand_pose_ros.core.model_runtime import OnnxModel
@@ -111,10 +111,9 @@ class BodyEstimator:
         use_depth_offsets: bool = True,
         refine: bool = True,
     ) -> None:
-        if depth_window_px < 1:
-            raise ValueError(f"depth_window_px must be >= 1, got {depth_window_px}")
-        if foreground_band_m <= 0:
-            raise ValueError(f"foreground_band_m must be > 0, got {foreground_band_m}")
+        self.depth_window_px, self.foreground_band_m = checked_sampling_settings(
+            depth_window_px, foreground_band_m
+        )
         self.model = model
         self.decoder = BodyDecoder(
             model.metadata,
@@ -124,8 +123,6 @@ class BodyEstimator:
             refine=refine,
         )
         self.flip_test = bool(flip_test)
-        self.depth_window_px = int(depth_window_px)
-        self.foreground_band_m = float(foreground_band_m)
         offsets = model.metadata.get("keypoint_depth_offsets_m")
         self.depth_offsets_m = (
             np.asarray(offsets, np.float32) if offsets is not None and use_depth_offsets else None

@@ -24,6 +24,16 @@ MIN_CLUSTER_SUPPORT = 2
 
 
 @lru_cache(maxsize=16)
+def checked_sampling_settings(window_px: int, foreground_band_m: float) -> tuple[int, float]:
+    """Validate an estimator's depth window and foreground band at construction, so a bad
+    setting fails there and not on the first frame; returns them as (int, float)."""
+    if window_px < 1:
+        raise ValueError(f"depth_window_px must be >= 1, got {window_px}")
+    if foreground_band_m <= 0:
+        raise ValueError(f"foreground_band_m must be > 0, got {foreground_band_m}")
+    return int(window_px), float(foreground_band_m)
+
+
 def _window_offsets(window_px: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row, column and flat-index offsets of a window's pixels (row-major), for an image width."""
     steps = np.arange(window_px, dtype=np.intp) - window_px // 2

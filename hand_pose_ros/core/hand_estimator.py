@@ -19,15 +19,17 @@ from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.core.depth_sampling import (
     DEFAULT_FOREGROUND_BAND_M,
     DEFAULT_WINDOW_PX,
+    checked_sampling_settings,
     sample_depth,
 )
 from hand_pose_ros.core.heatmaps import decode_peaks, rescale_px
-from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, ModelLoadError, validate_metadata
+from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, validate_task_metadata
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.preprocess import make_network_input
 
 DEFAULT_PRESENCE_THRESHOLD = 0.5
 """Presence probability from which a hand is reported."""
+
 
 @dataclass
 class HandKeypoints:
@@ -81,12 +83,7 @@ class HandDecoder:
     def __init__(
         self, metadata: dict[str, Any], presence_threshold: float = DEFAULT_PRESENCE_THRESHOLD
     ) -> None:
-        validate_metadata(metadata, "decoder metadata")
-        if metadata["task"] != HAND_POSE_TASK:
-            raise ModelLoadError(
-                f"model '{metadata['model_name']}' is a '{metadata['task']}' model; the hand "
-                f"estimator needs a '{HAND_POSE_TASK}' model"
-            )
+        validate_task_metadata(metadata, HAND_POSE_TASK, "hand estimator")
         self.metadata = metadata
         self.presence_threshold = float(presence_threshold)
         self.keypoint_names: tuple[str, ...] = tuple(metadata["keypoint_names"])
@@ -250,14 +247,11 @@ class HandEstimator:
         depth_window_px: int = DEFAULT_WINDOW_PX,
         foreground_band_m: float = DEFAULT_FOREGROUND_BAND_M,
     ) -> None:
-        if depth_window_px < 1:
-            raise ValueError(f"depth_window_px must be >= 1, got {depth_window_px}")
-        if foreground_band_m <= 0:
-            raise ValueError(f"foreground_band_m must be > 0, got {foreground_band_m}")
+        self.depth_window_px, self.foreground_band_m = checked_sampling_settings(
+            depth_window_px, foreground_band_m
+        )
         self.model = model
         self.decoder = HandDecoder(model.metadata, presence_threshold)
-        self.depth_window_px = int(depth_window_px)
-        self.foreground_band_m = float(foreground_band_m)
         self.keypoint_names = self.decoder.keypoint_names
         self.skeleton = self.decoder.skeleton
         self.sides = self.decoder.sides

@@ -60,6 +60,17 @@ def read_metadata(onnx_path: str | Path) -> dict[str, Any]:
     return metadata_from_session(create_session(path), str(path))
 
 
+def validate_task_metadata(metadata: Any, task: str, user: str) -> None:
+    """Validate decoder metadata and refuse a model of another task, naming who needs which
+    (`user`, e.g. "body decoder") so a wrong model file is obvious from the message."""
+    validate_metadata(metadata, "decoder metadata")
+    if metadata["task"] != task:
+        raise ModelLoadError(
+            f"model '{metadata['model_name']}' is a '{metadata['task']}' model; the {user} "
+            f"needs a '{task}' model"
+        )
+
+
 def validate_metadata(metadata: Any, source: str) -> None:
     """Raise ModelLoadError naming the first field that breaks the model file contract."""
 
@@ -104,18 +115,27 @@ def _validate_hand(metadata: dict, fail) -> None:
     _validate_outputs(metadata, fail)
 
 
-def _validate_input(spec: Any, fail) -> None:
+def _validate_input_tensor(spec: Any, fail) -> None:
+    """What every model input needs: an object with a name, in NCHW layout."""
     if not isinstance(spec, dict):
         raise fail("'input' must be an object")
     if not isinstance(spec.get("name"), str) or not spec["name"]:
         raise fail("'input.name' must be a non-empty string")
     if spec.get("layout", "NCHW") != "NCHW":
         raise fail(f"'input.layout' {spec.get('layout')!r} is not supported (only 'NCHW')")
-    if spec.get("units", "m") != "m":
-        raise fail(f"'input.units' {spec.get('units')!r} is not supported (only 'm')")
+
+
+def _validate_input_size(spec: dict, fail) -> None:
     for key in ("height", "width"):
         if not _is_int(spec.get(key)) or spec[key] <= 0:
             raise fail(f"'input.{key}' must be a positive integer")
+
+
+def _validate_input(spec: Any, fail) -> None:
+    _validate_input_tensor(spec, fail)
+    if spec.get("units", "m") != "m":
+        raise fail(f"'input.units' {spec.get('units')!r} is not supported (only 'm')")
+    _validate_input_size(spec, fail)
     for key in ("clip_max_m", "scale"):
         if not _is_number(spec.get(key)) or spec[key] <= 0:
             raise fail(f"'input.{key}' must be a positive number")
@@ -183,15 +203,8 @@ def _validate_body(metadata: dict, joint_count: int, fail) -> None:
 
 
 def _validate_body_input(spec: Any, fail) -> None:
-    if not isinstance(spec, dict):
-        raise fail("'input' must be an object")
-    if not isinstance(spec.get("name"), str) or not spec["name"]:
-        raise fail("'input.name' must be a non-empty string")
-    if spec.get("layout", "NCHW") != "NCHW":
-        raise fail(f"'input.layout' {spec.get('layout')!r} is not supported (only 'NCHW')")
-    for key in ("height", "width"):
-        if not _is_int(spec.get(key)) or spec[key] <= 0:
-            raise fail(f"'input.{key}' must be a positive integer")
+    _validate_input_tensor(spec, fail)
+    _validate_input_size(spec, fail)
     if spec.get("channels") != 3:
         raise fail(f"'input.channels' must be 3 (RGB), got {spec.get('channels')!r}")
     if spec.get("color_order", "rgb") not in BODY_COLOR_ORDERS:

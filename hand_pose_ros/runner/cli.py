@@ -42,18 +42,39 @@ class Pipeline:
     default_size: tuple[int, int]  # synthetic (width, height)
 
 
+def _source_options(args: argparse.Namespace) -> dict:
+    """Source options both pipelines take from the command line."""
+    return {
+        "width": args.width,
+        "height": args.height,
+        "seed": args.seed,
+        "encoding": args.encoding,
+        "depth_topic": args.depth_topic,
+        "camera_info_topic": args.camera_info_topic,
+        "intrinsics": args.intrinsics,
+    }
+
+
+def _run_info(args: argparse.Namespace, source, pipeline: str) -> dict:
+    """What was run, as both summaries record it."""
+    return {
+        "pipeline": pipeline,
+        "source": source.description,
+        "source_kind": args.source.partition(":")[0],
+        "mode": f"open loop at {args.rate:g} Hz" if args.rate > 0 else "closed loop",
+        "seed": args.seed,
+    }
+
+
+def _finish(summary: dict, mosaic: Path | None, args: argparse.Namespace) -> dict:
+    """Record the picture written (if any) and write summary.json next to it."""
+    summary["pictures"] = [str(mosaic)] if mosaic is not None else []
+    write_summary(summary, Path(args.out) / SUMMARY_NAME)
+    return summary
+
+
 def _open_wearable(args: argparse.Namespace):
-    return open_source(
-        args.source,
-        args.frames,
-        width=args.width,
-        height=args.height,
-        seed=args.seed,
-        encoding=args.encoding,
-        depth_topic=args.depth_topic,
-        camera_info_topic=args.camera_info_topic,
-        intrinsics=args.intrinsics,
-    )
+    return open_source(args.source, args.frames, **_source_options(args))
 
 
 def _run_wearable(args: argparse.Namespace, source) -> dict:
@@ -63,35 +84,15 @@ def _run_wearable(args: argparse.Namespace, source) -> dict:
         rate_hz=args.rate,
         frame_timeout_s=args.frame_timeout,
     )
-    run_info = {
-        "pipeline": "wearable",
-        "source": source.description,
-        "source_kind": args.source.partition(":")[0],
-        "mode": f"open loop at {args.rate:g} Hz" if args.rate > 0 else "closed loop",
-        "seed": args.seed,
-    }
-    summary = summarize(result, accuracy(result), run_info)
-    out = Path(args.out)
-    mosaic = write_mosaic(result, out / MOSAIC_NAME)
-    summary["pictures"] = [str(mosaic)] if mosaic is not None else []
-    write_summary(summary, out / SUMMARY_NAME)
-    return summary
+    summary = summarize(result, accuracy(result), _run_info(args, source, "wearable"))
+    return _finish(summary, write_mosaic(result, Path(args.out) / MOSAIC_NAME), args)
 
 
 def _open_robot(args: argparse.Namespace):
     from hand_pose_ros.runner.rgbd_sources import open_rgbd_source
 
     return open_rgbd_source(
-        args.source,
-        args.frames,
-        width=args.width,
-        height=args.height,
-        seed=args.seed,
-        encoding=args.encoding,
-        color_topic=args.color_topic,
-        depth_topic=args.depth_topic,
-        camera_info_topic=args.camera_info_topic,
-        intrinsics=args.intrinsics,
+        args.source, args.frames, color_topic=args.color_topic, **_source_options(args)
     )
 
 
@@ -115,20 +116,10 @@ def _run_robot(args: argparse.Namespace, source) -> dict:
         frame_timeout_s=max(args.frame_timeout, 2.0),
         node_parameters=parameters,
     )
-    run_info = {
-        "pipeline": "robot",
-        "source": source.description,
-        "source_kind": args.source.partition(":")[0],
-        "mode": f"open loop at {args.rate:g} Hz" if args.rate > 0 else "closed loop",
-        "seed": args.seed,
-        "use_depth": bool(source.has_depth and not args.no_depth),
-    }
+    run_info = _run_info(args, source, "robot")
+    run_info["use_depth"] = bool(source.has_depth and not args.no_depth)
     summary = summarize_robot(result, robot_accuracy(result), run_info)
-    out = Path(args.out)
-    mosaic = write_people_mosaic(result, out / PEOPLE_MOSAIC_NAME)
-    summary["pictures"] = [str(mosaic)] if mosaic is not None else []
-    write_summary(summary, out / SUMMARY_NAME)
-    return summary
+    return _finish(summary, write_people_mosaic(result, Path(args.out) / PEOPLE_MOSAIC_NAME), args)
 
 
 def _format_robot(summary: dict) -> str:

@@ -9,12 +9,17 @@ a unique namespace, so parallel runs on one machine do not see each other's fram
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import itertools
 import os
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from types import ModuleType
 from typing import Any
 
+import numpy as np
 import rclpy
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
@@ -36,23 +41,26 @@ def isolated_domain_id() -> int:
 
 
 class _HarnessBase:
-    """Context, node under test, source node, sink and executor; subclasses add publishers."""
+    """Context, node under test, source node, sink and executor; subclasses name the node
+    (its module and class: topics are read from the module) and add the input publishers."""
+
+    _NODE_MODULE: str  # e.g. "hand_pose_ros.nodes.hand_pose_node"
+    _NODE_CLASS: str
 
     def __init__(
         self,
-        node_factory: Callable[..., Node],
-        keypoints_topic: str,
-        markers_topic: str,
-        debug_image_topic: str,
-        node_parameters: dict[str, Any] | None,
-        subscribe_markers: bool,
-        subscribe_debug_image: bool,
-        input_reliable: bool,
-        domain_id: int | None,
-        context: Context | None,
+        node_parameters: dict[str, Any] | None = None,
+        subscribe_markers: bool = False,
+        subscribe_debug_image: bool = False,
+        input_reliable: bool = False,
+        domain_id: int | None = None,
+        context: Context | None = None,
     ) -> None:
-        """``context``: an initialised rclpy Context to share (e.g. one per test module); by
-        default the harness creates and shuts down its own."""
+        """``node_parameters`` become the node's parameter overrides (as a launch file or YAML
+        would set them). ``context``: an initialised rclpy Context to share (e.g. one per test
+        module); by default the harness creates and shuts down its own."""
+        nodes = self._nodes_module()
+        self.node_parameters = dict(node_parameters or {})
         self.namespace = f"/hand_pose_run_{os.getpid()}_{next(_instance_counter)}"
         self._owns_context = context is None
         if context is None:
@@ -64,8 +72,9 @@ class _HarnessBase:
         self.context = context
         try:
             overrides = [
-                Parameter(name, value=value) for name, value in (node_parameters or {}).items()
+                Parameter(name, value=value) for name, value in self.node_parameters.items()
             ]
+            node_factory: Callable[..., Node] = getattr(nodes, self._NODE_CLASS)
             self.node = node_factory(
                 context=self.context, namespace=self.namespace, parameter_overrides=overrides
             )
@@ -82,11 +91,11 @@ class _HarnessBase:
                 ReliabilityPolicy.RELIABLE if input_reliable else ReliabilityPolicy.BEST_EFFORT
             )
             self.input_qos = QoSProfile(depth=5, reliability=reliability)
-            self._create_publishers()
+            self._create_publishers(nodes)
             self.sink = RecordingSink(
-                keypoints_topic=keypoints_topic,
-                markers_topic=markers_topic if subscribe_markers else None,
-                debug_image_topic=debug_image_topic if subscribe_debug_image else None,
+                keypoints_topic=nodes.KEYPOINTS_TOPIC,
+                markers_topic=nodes.MARKERS_TOPIC if subscribe_markers else None,
+                debug_image_topic=nodes.DEBUG_IMAGE_TOPIC if subscribe_debug_image else None,
                 diagnostics_name_filter=self.node.get_fully_qualified_name(),
                 context=self.context,
                 namespace=self.namespace,
@@ -101,7 +110,11 @@ class _HarnessBase:
             raise
         self._closed = False
 
-    def _create_publishers(self) -> None:
+    def _nodes_module(self) -> ModuleType:
+        """Imported on use: rclpy node modules are only needed once a harness is made."""
+        return importlib.import_module(self._NODE_MODULE)
+
+    def _create_publishers(self, nodes: ModuleType) -> None:
         raise NotImplementedError
 
     def _input_publishers(self) -> list:
@@ -171,6 +184,37 @@ class _HarnessBase:
         self.spin_until(lambda: key in self.sink.keypoints, timeout_s)
         return self.sink.keypoints.get(key)
 
+    def closed_loop_latencies(
+        self, publish: Callable[[int], tuple[StampKey, float]], count: int, timeout_s: float
+    ) -> np.ndarray:
+        """Publish frame i with ``publish(i)``, wait for its keypoints, then the next: (count,)
+        publish -> received seconds, NaN for frames without a result (latency, not load)."""
+        latencies = np.full(count, np.nan)
+        for i in range(count):
+            key, sent_s = publish(i)
+            result = self.wait_for_keypoints(key, timeout_s)
+            if result is not None:
+                latencies[i] = result.received_s - sent_s
+        return latencies
+
+    @contextlib.contextmanager
+    def spinning_in_background(self) -> Iterator[None]:
+        """Spin the executor on another thread while the caller publishes on its own clock
+        (camera-like floods, where waiting for results would set the pace)."""
+        stop = threading.Event()
+
+        def spin() -> None:
+            while not stop.is_set():
+                self.executor.spin_once(timeout_sec=0.01)
+
+        spinner = threading.Thread(target=spin, name="bench_executor")
+        spinner.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            spinner.join()
+
 
 class InProcessHarness(_HarnessBase):
     """Publish depth frames to a real HandPoseNode and collect what it publishes.
@@ -179,33 +223,10 @@ class InProcessHarness(_HarnessBase):
     launch file or YAML would set them).
     """
 
-    def __init__(
-        self,
-        node_parameters: dict[str, Any] | None = None,
-        subscribe_markers: bool = False,
-        subscribe_debug_image: bool = False,
-        input_reliable: bool = False,
-        domain_id: int | None = None,
-        context: Context | None = None,
-    ) -> None:
-        from hand_pose_ros.nodes import hand_pose_node as hand
+    _NODE_MODULE = "hand_pose_ros.nodes.hand_pose_node"
+    _NODE_CLASS = "HandPoseNode"
 
-        super().__init__(
-            hand.HandPoseNode,
-            hand.KEYPOINTS_TOPIC,
-            hand.MARKERS_TOPIC,
-            hand.DEBUG_IMAGE_TOPIC,
-            node_parameters,
-            subscribe_markers,
-            subscribe_debug_image,
-            input_reliable,
-            domain_id,
-            context,
-        )
-
-    def _create_publishers(self) -> None:
-        from hand_pose_ros.nodes import hand_pose_node as hand
-
+    def _create_publishers(self, hand: ModuleType) -> None:
         self.image_pub = self.source.create_publisher(Image, hand.DEPTH_TOPIC, self.input_qos)
         self.info_pub = self.source.create_publisher(
             CameraInfo, hand.CAMERA_INFO_TOPIC, self.input_qos
@@ -249,34 +270,11 @@ class RgbdHarness(_HarnessBase):
     discovery does not wait for one.
     """
 
-    def __init__(
-        self,
-        node_parameters: dict[str, Any] | None = None,
-        subscribe_markers: bool = False,
-        subscribe_debug_image: bool = False,
-        input_reliable: bool = False,
-        domain_id: int | None = None,
-        context: Context | None = None,
-    ) -> None:
-        from hand_pose_ros.nodes import body_pose_node as body
+    _NODE_MODULE = "hand_pose_ros.nodes.body_pose_node"
+    _NODE_CLASS = "BodyPoseNode"
 
-        self.use_depth = bool((node_parameters or {}).get("use_depth", True))
-        super().__init__(
-            body.BodyPoseNode,
-            body.KEYPOINTS_TOPIC,
-            body.MARKERS_TOPIC,
-            body.DEBUG_IMAGE_TOPIC,
-            node_parameters,
-            subscribe_markers,
-            subscribe_debug_image,
-            input_reliable,
-            domain_id,
-            context,
-        )
-
-    def _create_publishers(self) -> None:
-        from hand_pose_ros.nodes import body_pose_node as body
-
+    def _create_publishers(self, body: ModuleType) -> None:
+        self.use_depth = bool(self.node_parameters.get("use_depth", True))
         qos = self.input_qos
         self.color_pub = self.source.create_publisher(Image, body.COLOR_TOPIC, qos)
         self.depth_pub = self.source.create_publisher(Image, body.DEPTH_TOPIC, qos)

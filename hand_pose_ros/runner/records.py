@@ -118,3 +118,22 @@ def run_result(harness, records: list[FrameRecord], wall_s: float) -> RunResult:
         node_latency_p50_s=snapshot.latency_p50_s,
         node_inference_p50_s=snapshot.inference_p50_s,
     )
+
+
+def run_through_node(
+    harness,
+    frames: Iterable[Any],
+    publish: Callable[[Any], tuple[StampKey, float]],
+    make_record: Callable[[Any, StampKey, float], FrameRecord],
+    rate_hz: float,
+    frame_timeout_s: float,
+) -> RunResult:
+    """Refuse a node without a model or without DDS connections, then drive every frame
+    through it and collect the run (both pipelines start a run the same way)."""
+    node = harness.node
+    if node.estimator is None:
+        raise RunnerError(f"the node has no usable model: {node.model_error}")
+    if not harness.wait_for_connections():
+        raise RunnerError("DDS discovery between the runner and the node timed out")
+    records, wall_s = drive(harness, frames, publish, make_record, rate_hz, frame_timeout_s)
+    return run_result(harness, records, wall_s)

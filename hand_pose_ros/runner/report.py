@@ -86,7 +86,8 @@ def summarize(result: RunResult, accuracy: dict[str, Any] | None, run_info: dict
     }
 
 
-def _fmt(value: Any, digits: int = 2) -> str:
+def fmt(value: Any, digits: int = 2) -> str:
+    """A printed figure: floats rounded, NaN as n/a."""
     if isinstance(value, float):
         return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
     return str(value)
@@ -102,14 +103,14 @@ def format_timing_lines(summary: dict) -> list[str]:
         f"frames: {frames['published']} published, {frames['keypoints_received']} keypoint "
         f"messages received, {frames['lost']} without result; node drops: {drops}",
         (
-            f"rate: {_fmt(rate['through_node'], 1)} frames/s through the node (closed loop), "
+            f"rate: {fmt(rate['through_node'], 1)} frames/s through the node (closed loop), "
             if summary["mode"] == "closed loop"
             else f"rate: {summary['mode']}, "
         )
-        + f"{_fmt(rate['wall_clock'], 1)} frames/s wall clock (incl. reading/rendering the source)",
-        f"latency publish -> keypoints received: p50 {_fmt(latency['p50'])} ms, "
-        f"p90 {_fmt(latency['p90'])} ms (node-internal p50 {_fmt(latency['node_internal_p50'])}"
-        f" ms, ONNX inference p50 {_fmt(latency['onnx_inference_p50'], 3)} ms)",
+        + f"{fmt(rate['wall_clock'], 1)} frames/s wall clock (incl. reading/rendering the source)",
+        f"latency publish -> keypoints received: p50 {fmt(latency['p50'])} ms, "
+        f"p90 {fmt(latency['p90'])} ms (node-internal p50 {fmt(latency['node_internal_p50'])}"
+        f" ms, ONNX inference p50 {fmt(latency['onnx_inference_p50'], 3)} ms)",
     ]
 
 
@@ -117,22 +118,27 @@ def format_report(summary: dict) -> str:
     """The lines the runner prints for a wearable run."""
     lines = [
         *format_timing_lines(summary),
-        f"hands detected per frame: {_fmt(summary['hands_per_frame'])}",
+        f"hands detected per frame: {fmt(summary['hands_per_frame'])}",
     ]
     acc = summary.get("accuracy")
     if acc:
         lines.append(
             f"accuracy vs ground truth ({acc['frames']} frames, HandMetrics): "
-            f"PCK@0.1 {_fmt(acc['pck@0.1'], 3)}, median 2D error "
-            f"{_fmt(acc['median_2d_error_px'])} px, mean 3D error "
-            f"{_fmt(acc['mean_3d_error_mm'], 1)} mm, presence accuracy "
-            f"{_fmt(acc['presence_accuracy'], 3)}"
+            f"PCK@0.1 {fmt(acc['pck@0.1'], 3)}, median 2D error "
+            f"{fmt(acc['median_2d_error_px'])} px, mean 3D error "
+            f"{fmt(acc['mean_3d_error_mm'], 1)} mm, presence accuracy "
+            f"{fmt(acc['presence_accuracy'], 3)}"
         )
-    elif summary.get("source_kind") == "synthetic":
-        lines.append("accuracy: not computed")
     else:
-        lines.append("accuracy: no ground truth for this source")
+        lines.append(missing_accuracy_line(summary))
     return "\n".join(lines)
+
+
+def missing_accuracy_line(summary: dict) -> str:
+    """Why a run printed no accuracy: not computed, or nothing to compare with."""
+    if summary.get("source_kind") == "synthetic":
+        return "accuracy: not computed"
+    return "accuracy: no ground truth for this source"
 
 
 def _tile(record: FrameRecord, result: RunResult, scale: int) -> np.ndarray:
@@ -157,19 +163,13 @@ def _tile(record: FrameRecord, result: RunResult, scale: int) -> np.ndarray:
 def write_mosaic(result: RunResult, path: Path) -> Path | None:
     """Up to six frames side by side: depth colormap, predicted skeletons (thick, blue = left,
     orange = right), ground truth thin magenta, a caption per frame."""
-    from PIL import Image as PilImage
-    from PIL import ImageDraw
-
     chosen = [r for r in result.records if r.depth_m is not None]
     if not chosen:
         return None
     height, width = chosen[0].depth_m.shape
     scale = max(1, math.ceil(MIN_TILE_WIDTH_PX / width))
     tile_h, tile_w = height * scale + CAPTION_HEIGHT_PX, width * scale
-    columns = min(MOSAIC_COLUMNS, len(chosen))
-    rows = math.ceil(len(chosen) / columns)
-    legend_h = 2 * CAPTION_HEIGHT_PX + 4
-    mosaic = np.full((rows * tile_h + legend_h, columns * tile_w, 3), BACKGROUND_RGB, np.uint8)
+    mosaic, columns, rows = mosaic_canvas(len(chosen), MOSAIC_COLUMNS, tile_h, tile_w)
     captions = []
     for i, record in enumerate(chosen):
         if record.depth_m.shape != (height, width):
@@ -178,17 +178,46 @@ def write_mosaic(result: RunResult, path: Path) -> Path | None:
         mosaic[top + CAPTION_HEIGHT_PX : top + tile_h, left : left + tile_w] = _tile(
             record, result, scale
         )
-        latency = "lost" if record.result is None else f"{record.latency_s * 1e3:.1f} ms"
+        latency = latency_text(record)
         captions.append(((left + 3, top + 1), f"frame {record.index}  latency {latency}"))
+    captions.append(
+        (
+            (3, rows * tile_h + 3),
+            "thick: predicted (blue left, orange right)\nthin magenta: ground truth, black: no "
+            "depth",
+        )
+    )
+    return save_captioned(mosaic, captions, path)
+
+
+def mosaic_canvas(
+    tiles: int, max_columns: int, tile_h: int, tile_w: int
+) -> tuple[np.ndarray, int, int]:
+    """A blank mosaic for `tiles` tiles (caption included in tile_h) and a two-line legend
+    below; returns it with its column and row counts."""
+    columns = min(max_columns, tiles)
+    rows = math.ceil(tiles / columns)
+    legend_h = 2 * CAPTION_HEIGHT_PX + 4
+    mosaic = np.full((rows * tile_h + legend_h, columns * tile_w, 3), BACKGROUND_RGB, np.uint8)
+    return mosaic, columns, rows
+
+
+def latency_text(record: FrameRecord) -> str:
+    """A frame's publish -> result latency for a caption, or "lost"."""
+    return "lost" if record.result is None else f"{record.latency_s * 1e3:.1f} ms"
+
+
+def save_captioned(
+    mosaic: np.ndarray, captions: list[tuple[tuple[int, int], str]], path: Path
+) -> Path:
+    """Write the mosaic as a PNG with black caption text at the given positions."""
+    from PIL import Image as PilImage
+    from PIL import ImageDraw
+
     picture = PilImage.fromarray(mosaic)
     draw = ImageDraw.Draw(picture)
     for position, text in captions:
         draw.text(position, text, fill=(0, 0, 0))
-    draw.text(
-        (3, rows * tile_h + 3),
-        "thick: predicted (blue left, orange right)\nthin magenta: ground truth, black: no depth",
-        fill=(0, 0, 0),
-    )
     path.parent.mkdir(parents=True, exist_ok=True)
     picture.save(path)
     return path

@@ -23,13 +23,19 @@ from std_msgs.msg import Header
 
 from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info
 from hand_pose_ros.ros.image_conversions import COLOR_ENCODINGS, numpy_to_image
-from hand_pose_ros.runner.sources import (
-    INTRINSICS_FILE_NAMES,
+from hand_pose_ros.runner.source_common import (
+    CAMERA_INFO_TYPE,
+    IMAGE_TYPE,
     SourceError,
-    _camera_info_from_bag,
-    _image_from_bag,
-    _rosbags_typestore,
-    _stamp,
+    bag_topics,
+    camera_info_from_bag,
+    check_synthetic_request,
+    find_intrinsics_file,
+    folder_files,
+    frame_stamp,
+    image_from_bag,
+    make_stamp_unique,
+    open_bag_reader,
     read_intrinsics_file,
 )
 
@@ -38,8 +44,6 @@ IMAGES_FRAME_ID = "camera_color_optical_frame"
 DEFAULT_SYNTHETIC_FPS = 15.0
 DEFAULT_IMAGES_FPS = 30.0
 IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".ppm")
-IMAGE_TYPE = "sensor_msgs/msg/Image"
-CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
 
 
 @dataclass
@@ -69,10 +73,7 @@ class SyntheticPeopleSource:
     ) -> None:
         from hand_pose_ros.synthetic.people.sequences import PeopleSequence
 
-        if frames < 1:
-            raise SourceError(f"--frames must be >= 1, got {frames}")
-        if width < 32 or height < 32:
-            raise SourceError(f"synthetic size {width}x{height} is too small (min 32x32)")
+        check_synthetic_request(frames, width, height, min_px=32)
         if encoding not in ("16UC1", "32FC1"):
             raise SourceError(f"depth encoding {encoding!r}: expected 16UC1 or 32FC1")
         self.frames, self.encoding, self.fps = frames, encoding, fps
@@ -87,7 +88,7 @@ class SyntheticPeopleSource:
     def __iter__(self) -> Iterator[RgbdSourceFrame]:
         for index in range(self.frames):
             truth = self.sequence.frame(index)
-            header = Header(stamp=_stamp(1.0 + index / self.fps), frame_id=SYNTHETIC_FRAME_ID)
+            header = Header(stamp=frame_stamp(1.0 + index / self.fps), frame_id=SYNTHETIC_FRAME_ID)
             color = numpy_to_image(truth.color, "rgb8", header)
             if self.encoding == "16UC1":
                 depth = numpy_to_image(truth.depth_mm, "16UC1", header)
@@ -111,16 +112,10 @@ class ImageFolderSource:
         fps: float = DEFAULT_IMAGES_FPS,
     ) -> None:
         folder = Path(folder)
-        if not folder.is_dir():
-            raise SourceError(f"image source {folder} is not a folder")
-        self.files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not self.files:
-            raise SourceError(f"no {'/'.join(IMAGE_SUFFIXES)} images in {folder}")
-        if frames is not None:
-            self.files = self.files[:frames]
+        contents = f"{'/'.join(IMAGE_SUFFIXES)} images"
+        self.files = folder_files(folder, IMAGE_SUFFIXES, frames, "image", contents)
         if intrinsics_path is None:
-            candidates = [folder / name for name in INTRINSICS_FILE_NAMES]
-            intrinsics_path = next((p for p in candidates if p.exists()), None)
+            intrinsics_path = find_intrinsics_file(folder)
         self.intrinsics = read_intrinsics_file(Path(intrinsics_path)) if intrinsics_path else None
         self.fps = fps
         self.description = f"image folder {folder} ({len(self.files)} colour frames, no depth)"
@@ -137,7 +132,7 @@ class ImageFolderSource:
                     rgb = np.asarray(picture.convert("RGB"))
             except Exception as error:
                 raise SourceError(f"cannot read image {path}: {error}") from error
-            header = Header(stamp=_stamp(1.0 + index / self.fps), frame_id=IMAGES_FRAME_ID)
+            header = Header(stamp=frame_stamp(1.0 + index / self.fps), frame_id=IMAGES_FRAME_ID)
             color = numpy_to_image(rgb, "rgb8", header)
             info = None
             if self.intrinsics is not None:
@@ -163,21 +158,10 @@ class RgbdBagSource:
         depth_topic: str | None = None,
         camera_info_topic: str | None = None,
     ) -> None:
-        from rosbags.highlevel import AnyReader
-
         self.path = Path(path)
-        if not self.path.exists():
-            raise SourceError(f"bag {self.path} does not exist")
-        self._reader_class = AnyReader
-        try:
-            with AnyReader([self.path], default_typestore=_rosbags_typestore()) as reader:
-                topics = {c.topic: c.msgtype for c in reader.connections}
-                self._pick_topics(topics, color_topic, depth_topic, camera_info_topic)
-                count = sum(c.msgcount for c in reader.connections if c.topic == self.color_topic)
-        except SourceError:
-            raise
-        except Exception as error:
-            raise SourceError(f"cannot read rosbag2 folder {self.path}: {error}") from error
+        topics, counts = bag_topics(self.path)
+        self._pick_topics(topics, color_topic, depth_topic, camera_info_topic)
+        count = counts.get(self.color_topic, 0)
         self.frames = count if frames is None else min(count, frames)
         if self.frames == 0:
             raise SourceError(f"bag {self.path} has no messages on {self.color_topic}")
@@ -240,7 +224,7 @@ class RgbdBagSource:
         wanted_topics = {self.color_topic, self.info_topic}
         if self.depth_topic is not None:
             wanted_topics.add(self.depth_topic)
-        with self._reader_class([self.path], default_typestore=_rosbags_typestore()) as reader:
+        with open_bag_reader(self.path) as reader:
             wanted = [c for c in reader.connections if c.topic in wanted_topics]
             latest_info: CameraInfo | None = None
             depths: list[Image] = []  # the two most recent depth images
@@ -250,12 +234,12 @@ class RgbdBagSource:
             for connection, _, raw in reader.messages(connections=wanted):
                 msg = reader.deserialize(raw, connection.msgtype)
                 if connection.topic == self.info_topic:
-                    latest_info = _camera_info_from_bag(msg)
+                    latest_info = camera_info_from_bag(msg)
                     continue
                 if connection.topic == self.depth_topic:
-                    depths = [*depths[-1:], _image_from_bag(msg)]
+                    depths = [*depths[-1:], image_from_bag(msg)]
                 else:
-                    color = _image_from_bag(msg)
+                    color = image_from_bag(msg)
                     if color.encoding not in COLOR_ENCODINGS:
                         raise SourceError(
                             f"{self.color_topic} has encoding {color.encoding!r}; expected one "
@@ -292,11 +276,7 @@ class RgbdBagSource:
         info: CameraInfo | None,
         seen_stamps: set[tuple[int, int]],
     ) -> RgbdSourceFrame:
-        key = (color.header.stamp.sec, color.header.stamp.nanosec)
-        while key in seen_stamps:  # Results are matched by stamp: keep them unique.
-            color.header.stamp.nanosec = (key[1] + 1) % 1_000_000_000
-            key = (color.header.stamp.sec, color.header.stamp.nanosec)
-        seen_stamps.add(key)
+        make_stamp_unique(color.header, seen_stamps)
         depth = None
         if depths:
             depth = min(depths, key=lambda d: abs(_seconds(d) - _seconds(color)))

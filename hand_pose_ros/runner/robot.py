@@ -15,11 +15,9 @@ from hand_pose_ros.runner.harness import RgbdHarness
 from hand_pose_ros.runner.records import (
     PICTURE_FRAMES,
     FrameRecord,
-    RunnerError,
     RunResult,
-    drive,
     picture_indices,
-    run_result,
+    run_through_node,
 )
 from hand_pose_ros.runner.sink import ReceivedKeypoints
 
@@ -63,22 +61,17 @@ def run_robot(
     """Publish every frame of ``source`` to a real BodyPoseNode and record the results."""
     kept = picture_indices(len(source), picture_frames)
     parameters = {"model": model, "use_depth": bool(source.has_depth), **(node_parameters or {})}
+
+    def make_record(frame, key, sent_s) -> FrameRecord:
+        record = FrameRecord(frame.index, key, sent_s, truth=frame.truth)
+        if frame.index in kept:
+            record.color_rgb = np.array(color_image_to_rgb(frame.color))
+            if frame.depth is not None:
+                record.depth_m = depth_image_to_metres(frame.depth)
+        return record
+
     with RgbdHarness(parameters) as harness:
-        node = harness.node
-        if node.estimator is None:
-            raise RunnerError(f"the node has no usable model: {node.model_error}")
-        if not harness.wait_for_connections():
-            raise RunnerError("DDS discovery between the runner and the node timed out")
-
-        def make_record(frame, key, sent_s) -> FrameRecord:
-            record = FrameRecord(frame.index, key, sent_s, truth=frame.truth)
-            if frame.index in kept:
-                record.color_rgb = np.array(color_image_to_rgb(frame.color))
-                if frame.depth is not None:
-                    record.depth_m = depth_image_to_metres(frame.depth)
-            return record
-
-        records, wall_s = drive(
+        return run_through_node(
             harness,
             source,
             lambda frame: harness.publish_frame(frame.color, frame.depth, frame.camera_info),
@@ -86,7 +79,6 @@ def run_robot(
             rate_hz,
             frame_timeout_s,
         )
-        return run_result(harness, records, wall_s)
 
 
 def robot_accuracy(result: RunResult) -> dict[str, Any] | None:

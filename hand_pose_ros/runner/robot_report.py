@@ -8,7 +8,6 @@ judged by eye.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,13 @@ import numpy as np
 from hand_pose_ros.core.drawing import TRUTH_COLOR_RGB, draw_hands, draw_lines, draw_skeleton
 from hand_pose_ros.runner.records import FrameRecord, RunResult
 from hand_pose_ros.runner.report import (
-    BACKGROUND_RGB,
     CAPTION_HEIGHT_PX,
-    _fmt,
+    fmt,
     format_timing_lines,
+    latency_text,
+    missing_accuracy_line,
+    mosaic_canvas,
+    save_captioned,
     timing_summary,
 )
 from hand_pose_ros.runner.robot import predicted_people
@@ -52,26 +54,24 @@ def format_robot_report(summary: dict) -> str:
     """The lines the runner prints for a robot run."""
     lines = [
         *format_timing_lines(summary),
-        f"people detected per frame: {_fmt(summary['people_per_frame'])}",
+        f"people detected per frame: {fmt(summary['people_per_frame'])}",
     ]
     acc = summary.get("accuracy")
     if acc:
         lines.append(
             f"accuracy vs ground truth ({acc['frames']} frames, {acc['truth_people']} people): "
-            f"OKS AP {_fmt(acc['oks_ap'], 3)}, AP50 {_fmt(acc['oks_ap50'], 3)}, AP75 "
-            f"{_fmt(acc['oks_ap75'], 3)}, mean OKS {_fmt(acc['mean_oks'], 3)}, recall@OKS0.5 "
-            f"{_fmt(acc['recall@oks0.5'], 3)}, PCK@0.1 {_fmt(acc['pck@0.1'], 3)}"
+            f"OKS AP {fmt(acc['oks_ap'], 3)}, AP50 {fmt(acc['oks_ap50'], 3)}, AP75 "
+            f"{fmt(acc['oks_ap75'], 3)}, mean OKS {fmt(acc['mean_oks'], 3)}, recall@OKS0.5 "
+            f"{fmt(acc['recall@oks0.5'], 3)}, PCK@0.1 {fmt(acc['pck@0.1'], 3)}"
         )
         lines.append(
             f"3D error of visible keypoints, people at 1-4 m: mean "
-            f"{_fmt(acc['mean_3d_error_mm_1_4m'], 1)} mm, median "
-            f"{_fmt(acc['median_3d_error_mm_1_4m'], 1)} mm, depth coverage "
-            f"{_fmt(acc['depth_coverage_1_4m'], 3)}"
+            f"{fmt(acc['mean_3d_error_mm_1_4m'], 1)} mm, median "
+            f"{fmt(acc['median_3d_error_mm_1_4m'], 1)} mm, depth coverage "
+            f"{fmt(acc['depth_coverage_1_4m'], 3)}"
         )
-    elif summary.get("source_kind") == "synthetic":
-        lines.append("accuracy: not computed")
     else:
-        lines.append("accuracy: no ground truth for this source")
+        lines.append(missing_accuracy_line(summary))
     return "\n".join(lines)
 
 
@@ -129,19 +129,13 @@ def _tile(record: FrameRecord, result: RunResult) -> np.ndarray:
 def write_people_mosaic(result: RunResult, path: Path) -> Path | None:
     """Up to six frames: colour with skeletons (thick predicted, thin magenta truth) and the
     top-down 3D view beside each, a caption per frame."""
-    from PIL import Image as PilImage
-    from PIL import ImageDraw
-
     chosen = [r for r in result.records if r.color_rgb is not None]
     if not chosen:
         return None
     tiles = [_tile(record, result) for record in chosen]
     tile_h = max(t.shape[0] for t in tiles) + CAPTION_HEIGHT_PX
     tile_w = max(t.shape[1] for t in tiles)
-    columns = min(MOSAIC_COLUMNS, len(tiles))
-    rows = math.ceil(len(tiles) / columns)
-    legend_h = 2 * CAPTION_HEIGHT_PX + 4
-    mosaic = np.full((rows * tile_h + legend_h, columns * tile_w, 3), BACKGROUND_RGB, np.uint8)
+    mosaic, columns, rows = mosaic_canvas(len(tiles), MOSAIC_COLUMNS, tile_h, tile_w)
     captions = []
     for i, (record, tile) in enumerate(zip(chosen, tiles)):
         top, left = (i // columns) * tile_h, (i % columns) * tile_w
@@ -150,20 +144,12 @@ def write_people_mosaic(result: RunResult, path: Path) -> Path | None:
             left : left + tile.shape[1],
         ] = tile
         people = len(predicted_people(record.result, result.keypoint_count)[0])
-        latency = "lost" if record.result is None else f"{record.latency_s * 1e3:.1f} ms"
+        latency = latency_text(record)
         captions.append(
             ((left + 3, top + 1), f"frame {record.index}  people {people}  latency {latency}")
         )
-    picture = PilImage.fromarray(mosaic)
-    draw = ImageDraw.Draw(picture)
-    for position, text in captions:
-        draw.text(position, text, fill=(0, 0, 0))
-    draw.text(
-        (3, rows * tile_h + 3),
+    legend = (
         "thick: predicted people (one colour each), thin magenta: ground truth; right of each "
-        "frame: keypoints seen from above (1 m grid, camera at the bottom centre)",
-        fill=(0, 0, 0),
+        "frame: keypoints seen from above (1 m grid, camera at the bottom centre)"
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    picture.save(path)
-    return path
+    return save_captioned(mosaic, [*captions, ((3, rows * tile_h + 3), legend)], path)

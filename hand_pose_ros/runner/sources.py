@@ -7,37 +7,39 @@ its own encoding plus CameraInfo with the same header), and ground truth where i
 
 from __future__ import annotations
 
-import array
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from builtin_interfaces.msg import Time
-from sensor_msgs.msg import CameraInfo, Image, RegionOfInterest
+from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info
 from hand_pose_ros.ros.image_conversions import metres_to_depth_image
+from hand_pose_ros.runner.source_common import (
+    CAMERA_INFO_TYPE,
+    IMAGE_TYPE,
+    INTRINSICS_FILE_NAMES,
+    SourceError,
+    bag_topics,
+    camera_info_from_bag,
+    check_synthetic_request,
+    find_intrinsics_file,
+    folder_files,
+    frame_stamp,
+    image_from_bag,
+    make_stamp_unique,
+    open_bag_reader,
+    read_intrinsics_file,
+)
+
+__all__ = ["SourceError", "SourceFrame", "open_source", "read_intrinsics_file"]
 
 SYNTHETIC_FRAME_ID = "synthetic_depth_optical_frame"
 PNG_FRAME_ID = "depth_optical_frame"
 DEFAULT_FPS = 30.0
-INTRINSICS_FILE_NAMES: tuple[str, ...] = (
-    "intrinsics.json",
-    "intrinsics.yaml",
-    "intrinsics.yml",
-    "camera_info.yaml",
-    "camera_info.yml",
-    "camera_info.json",
-)
-
-
-class SourceError(ValueError):
-    """A source cannot be opened or read; the text says what is wrong and what was expected."""
 
 
 @dataclass
@@ -48,11 +50,6 @@ class SourceFrame:
     image: Image
     camera_info: CameraInfo
     truth: Any | None = None  # hand_pose_ros.synthetic.HandFrame for synthetic sources
-
-
-def _stamp(seconds: float) -> Time:
-    whole = int(np.floor(seconds))
-    return Time(sec=whole, nanosec=round((seconds - whole) * 1e9) % 1_000_000_000)
 
 
 class SyntheticSource:
@@ -69,10 +66,7 @@ class SyntheticSource:
     ) -> None:
         from hand_pose_ros.synthetic import HandSequence
 
-        if frames < 1:
-            raise SourceError(f"--frames must be >= 1, got {frames}")
-        if width < 16 or height < 16:
-            raise SourceError(f"synthetic size {width}x{height} is too small (min 16x16)")
+        check_synthetic_request(frames, width, height, min_px=16)
         self.frames, self.width, self.height = frames, width, height
         self.encoding, self.fps, self.seed = encoding, fps, seed
         self.sequence = HandSequence(seed, width=width, height=height, fps=fps)
@@ -84,57 +78,13 @@ class SyntheticSource:
     def __iter__(self) -> Iterator[SourceFrame]:
         for index in range(self.frames):
             truth = self.sequence.frame(index)
-            header = Header(stamp=_stamp(1.0 + index / self.fps), frame_id=SYNTHETIC_FRAME_ID)
+            header = Header(stamp=frame_stamp(1.0 + index / self.fps), frame_id=SYNTHETIC_FRAME_ID)
             image = metres_to_depth_image(truth.depth_m, self.encoding, header)
             info = intrinsics_to_camera_info(truth.intrinsics, header)
             yield SourceFrame(index, image, info, truth)
 
 
 # --------------------------------------------------------------------------- PNG folder
-def _load_structured(path: Path) -> Any:
-    text = path.read_text()
-    if path.suffix.lower() == ".json":
-        return json.loads(text)
-    import yaml  # PyYAML: only needed for YAML intrinsics files.
-
-    return yaml.safe_load(text)
-
-
-def read_intrinsics_file(path: Path) -> Intrinsics:
-    """Intrinsics from JSON/YAML: {fx, fy, cx, cy, width, height}, {K: [9], width, height},
-    or a ROS camera_calibration file (image_width, image_height, camera_matrix.data)."""
-    try:
-        data = _load_structured(path)
-    except Exception as error:
-        raise SourceError(f"cannot read intrinsics file {path}: {error}") from error
-    if not isinstance(data, dict):
-        raise SourceError(f"{path}: expected a mapping of intrinsics, got {type(data).__name__}")
-    try:
-        if "camera_matrix" in data:  # ROS camera_calibration YAML
-            k = list(data["camera_matrix"]["data"])
-            width, height = data["image_width"], data["image_height"]
-            fx, cx, fy, cy = k[0], k[2], k[4], k[5]
-        elif "K" in data or "k" in data:
-            k = list(data.get("K", data.get("k")))
-            width, height = data["width"], data["height"]
-            fx, cx, fy, cy = k[0], k[2], k[4], k[5]
-        else:
-            fx, fy, cx, cy = data["fx"], data["fy"], data["cx"], data["cy"]
-            width, height = data["width"], data["height"]
-        intrinsics = Intrinsics(
-            float(fx), float(fy), float(cx), float(cy), int(width), int(height)
-        )
-    except (KeyError, IndexError, TypeError, ValueError) as error:
-        raise SourceError(
-            f"{path}: intrinsics need fx, fy, cx, cy, width, height (or K + width/height, or a "
-            f"ROS camera_calibration file); problem: {error!r}"
-        ) from error
-    if not (intrinsics.fx > 0 and intrinsics.fy > 0 and intrinsics.width > 0
-            and intrinsics.height > 0):
-        raise SourceError(f"{path}: focal lengths and image size must be > 0, got {intrinsics}")
-    return intrinsics
-
-
 class PngFolderSource:
     """16-bit PNG depth images in millimetres (0 = invalid), sorted by name, plus intrinsics."""
 
@@ -146,16 +96,9 @@ class PngFolderSource:
         fps: float = DEFAULT_FPS,
     ) -> None:
         folder = Path(folder)
-        if not folder.is_dir():
-            raise SourceError(f"PNG source {folder} is not a folder")
-        self.files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".png")
-        if not self.files:
-            raise SourceError(f"no .png files in {folder}")
-        if frames is not None:
-            self.files = self.files[:frames]
+        self.files = folder_files(folder, (".png",), frames, "PNG", ".png files")
         if intrinsics_path is None:
-            candidates = [folder / name for name in INTRINSICS_FILE_NAMES]
-            intrinsics_path = next((p for p in candidates if p.exists()), None)
+            intrinsics_path = find_intrinsics_file(folder)
             if intrinsics_path is None:
                 looked_for = ", ".join(INTRINSICS_FILE_NAMES)
                 raise SourceError(
@@ -182,7 +125,7 @@ class PngFolderSource:
                 depth_mm = np.asarray(picture)
             if depth_mm.min() < 0 or depth_mm.max() > np.iinfo(np.uint16).max:
                 raise SourceError(f"{path}: values outside 16-bit range")
-            header = Header(stamp=_stamp(1.0 + index / self.fps), frame_id=PNG_FRAME_ID)
+            header = Header(stamp=frame_stamp(1.0 + index / self.fps), frame_id=PNG_FRAME_ID)
             depth_m = np.where(depth_mm > 0, depth_mm.astype(np.float32) / 1000.0, np.nan)
             image = metres_to_depth_image(depth_m, "16UC1", header)
             info = intrinsics_to_camera_info(self.intrinsics, header)
@@ -190,62 +133,6 @@ class PngFolderSource:
 
 
 # --------------------------------------------------------------------------- rosbag2
-def _rosbags_typestore():
-    """Typestore for bags without embedded definitions (sqlite3 bags from Humble/Jazzy)."""
-    from rosbags.typesys import Stores, get_typestore
-
-    store = getattr(Stores, "ROS2_JAZZY", None) or Stores.ROS2_HUMBLE
-    return get_typestore(store)
-
-
-def _bytes_array(data: Any) -> array.array:
-    payload = array.array("B")
-    payload.frombytes(np.asarray(data, dtype=np.uint8).tobytes())
-    return payload
-
-
-def _header_from_bag(header: Any) -> Header:
-    return Header(
-        stamp=Time(sec=int(header.stamp.sec), nanosec=int(header.stamp.nanosec)),
-        frame_id=str(header.frame_id),
-    )
-
-
-def _image_from_bag(msg: Any) -> Image:
-    image = Image()
-    image.header = _header_from_bag(msg.header)
-    image.height, image.width = int(msg.height), int(msg.width)
-    image.encoding = str(msg.encoding)
-    image.is_bigendian = int(msg.is_bigendian)
-    image.step = int(msg.step)
-    image.data = _bytes_array(msg.data)
-    return image
-
-
-def _camera_info_from_bag(msg: Any) -> CameraInfo:
-    info = CameraInfo()
-    info.header = _header_from_bag(msg.header)
-    info.height, info.width = int(msg.height), int(msg.width)
-    info.distortion_model = str(msg.distortion_model)
-    info.d = [float(v) for v in msg.d]
-    info.k = [float(v) for v in msg.k]
-    info.r = [float(v) for v in msg.r]
-    info.p = [float(v) for v in msg.p]
-    info.binning_x, info.binning_y = int(msg.binning_x), int(msg.binning_y)
-    info.roi = RegionOfInterest(
-        x_offset=int(msg.roi.x_offset),
-        y_offset=int(msg.roi.y_offset),
-        height=int(msg.roi.height),
-        width=int(msg.roi.width),
-        do_rectify=bool(msg.roi.do_rectify),
-    )
-    return info
-
-
-IMAGE_TYPE = "sensor_msgs/msg/Image"
-CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
-
-
 class BagSource:
     """Depth images and camera info read from a rosbag2 folder with the `rosbags` library.
 
@@ -261,24 +148,13 @@ class BagSource:
         depth_topic: str | None = None,
         camera_info_topic: str | None = None,
     ) -> None:
-        from rosbags.highlevel import AnyReader
-
         self.path = Path(path)
-        if not self.path.exists():
-            raise SourceError(f"bag {self.path} does not exist")
-        self._reader_class = AnyReader
-        try:
-            with AnyReader([self.path], default_typestore=_rosbags_typestore()) as reader:
-                topics = {c.topic: c.msgtype for c in reader.connections}
-                self.depth_topic = self._pick(topics, IMAGE_TYPE, depth_topic, "--depth-topic")
-                self.info_topic = self._pick(
-                    topics, CAMERA_INFO_TYPE, camera_info_topic, "--camera-info-topic"
-                )
-                count = sum(c.msgcount for c in reader.connections if c.topic == self.depth_topic)
-        except SourceError:
-            raise
-        except Exception as error:
-            raise SourceError(f"cannot read rosbag2 folder {self.path}: {error}") from error
+        topics, counts = bag_topics(self.path)
+        self.depth_topic = self._pick(topics, IMAGE_TYPE, depth_topic, "--depth-topic")
+        self.info_topic = self._pick(
+            topics, CAMERA_INFO_TYPE, camera_info_topic, "--camera-info-topic"
+        )
+        count = counts.get(self.depth_topic, 0)
         self.frames = count if frames is None else min(count, frames)
         if self.frames == 0:
             raise SourceError(f"bag {self.path} has no messages on {self.depth_topic}")
@@ -308,29 +184,26 @@ class BagSource:
         return self.frames
 
     def __iter__(self) -> Iterator[SourceFrame]:
-        with self._reader_class([self.path], default_typestore=_rosbags_typestore()) as reader:
+        with open_bag_reader(self.path) as reader:
             info_connections = [c for c in reader.connections if c.topic == self.info_topic]
             latest_info: CameraInfo | None = None
             for connection, _, raw in reader.messages(connections=info_connections):
-                latest_info = _camera_info_from_bag(reader.deserialize(raw, connection.msgtype))
+                latest_info = camera_info_from_bag(reader.deserialize(raw, connection.msgtype))
                 break  # The first one, for images recorded before any camera info.
             if latest_info is None:
                 raise SourceError(f"bag {self.path} has no messages on {self.info_topic}")
-            wanted = [c for c in reader.connections if c.topic in (self.depth_topic,
-                                                                    self.info_topic)]
+            wanted = [
+                c for c in reader.connections if c.topic in (self.depth_topic, self.info_topic)
+            ]
             index = 0
             seen_stamps: set[tuple[int, int]] = set()
             for connection, _, raw in reader.messages(connections=wanted):
                 msg = reader.deserialize(raw, connection.msgtype)
                 if connection.topic == self.info_topic:
-                    latest_info = _camera_info_from_bag(msg)
+                    latest_info = camera_info_from_bag(msg)
                     continue
-                image = _image_from_bag(msg)
-                key = (image.header.stamp.sec, image.header.stamp.nanosec)
-                while key in seen_stamps:  # Results are matched by stamp: keep them unique.
-                    image.header.stamp.nanosec = (key[1] + 1) % 1_000_000_000
-                    key = (image.header.stamp.sec, image.header.stamp.nanosec)
-                seen_stamps.add(key)
+                image = image_from_bag(msg)
+                make_stamp_unique(image.header, seen_stamps)
                 latest_info.header = image.header
                 yield SourceFrame(index, image, latest_info, None)
                 index += 1
@@ -358,9 +231,5 @@ def open_source(spec: str, frames: int, **options: Any):
         )
     if kind == "pngdir" and location:
         intrinsics = options.get("intrinsics")
-        return PngFolderSource(
-            Path(location), frames, Path(intrinsics) if intrinsics else None
-        )
-    raise SourceError(
-        f"unknown source {spec!r}; expected 'synthetic', 'bag:PATH' or 'pngdir:PATH'"
-    )
+        return PngFolderSource(Path(location), frames, Path(intrinsics) if intrinsics else None)
+    raise SourceError(f"unknown source {spec!r}; expected 'synthetic', 'bag:PATH' or 'pngdir:PATH'")

@@ -18,9 +18,8 @@ from hand_pose_ros.runner.records import (
     FrameRecord,
     RunnerError,
     RunResult,
-    drive,
     picture_indices,
-    run_result,
+    run_through_node,
 )
 from hand_pose_ros.runner.sink import ReceivedKeypoints
 
@@ -71,20 +70,15 @@ def run_wearable(
     """Publish every frame of ``source`` to a real HandPoseNode and record the results."""
     kept = picture_indices(len(source), picture_frames)
     parameters = {"model": model, **(node_parameters or {})}
+
+    def make_record(frame, key, sent_s) -> FrameRecord:
+        record = FrameRecord(frame.index, key, sent_s, truth=frame.truth)
+        if frame.index in kept:
+            record.depth_m = depth_image_to_metres(frame.image)
+        return record
+
     with InProcessHarness(parameters) as harness:
-        node = harness.node
-        if node.estimator is None:
-            raise RunnerError(f"the node has no usable model: {node.model_error}")
-        if not harness.wait_for_connections():
-            raise RunnerError("DDS discovery between the runner and the node timed out")
-
-        def make_record(frame, key, sent_s) -> FrameRecord:
-            record = FrameRecord(frame.index, key, sent_s, truth=frame.truth)
-            if frame.index in kept:
-                record.depth_m = depth_image_to_metres(frame.image)
-            return record
-
-        records, wall_s = drive(
+        return run_through_node(
             harness,
             source,
             lambda frame: harness.publish_frame(frame.image, frame.camera_info),
@@ -92,7 +86,6 @@ def run_wearable(
             rate_hz,
             frame_timeout_s,
         )
-        return run_result(harness, records, wall_s)
 
 
 def accuracy(result: RunResult) -> dict[str, Any] | None:

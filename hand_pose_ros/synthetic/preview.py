@@ -11,13 +11,11 @@ only; the generator itself is numpy only.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
 from hand_pose_ros.core.skeletons import HAND_KEYPOSES, HAND_SIDES, HAND_SKELETON_EDGES
 from hand_pose_ros.synthetic.frames import HandFrame, render_frame
+from hand_pose_ros.synthetic.preview_sheets import preview_parser, write_sheets
 
 _SIDE_COLOURS = ((60, 140, 255), (255, 70, 60))
 
@@ -78,19 +76,15 @@ def frame_panels(frame: HandFrame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, required=True, help="output directory")
-    parser.add_argument("--count", type=int, default=8, help="number of frames")
-    parser.add_argument("--seed", type=int, default=0, help="first seed (or sequence seed)")
-    parser.add_argument("--width", type=int, default=320)
-    parser.add_argument("--height", type=int, default=240)
-    parser.add_argument("--sequence", action="store_true",
-                        help="consecutive frames of one HandSequence instead of independent ones")
-    parser.add_argument("--stride", type=int, default=3, help="frame step for --sequence")
+    parser = preview_parser(
+        __doc__.split("\n\n")[0],
+        count=8,
+        width=320,
+        height=240,
+        sequence_help="consecutive frames of one HandSequence instead of independent ones",
+        stride=3,
+    )
     args = parser.parse_args(argv)
-    from PIL import Image
-
-    args.out.mkdir(parents=True, exist_ok=True)
     if args.sequence:
         from hand_pose_ros.synthetic.sequences import HandSequence
 
@@ -98,20 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         frames = [sequence.frame(i * args.stride) for i in range(args.count)]
     else:
         frames = [render_frame(args.seed + i, args.width, args.height) for i in range(args.count)]
-    panels = []
-    for i, frame in enumerate(frames):
-        panel = frame_panels(frame)
-        panel.save(args.out / f"frame_{i:03d}.png")
-        panels.append(panel)
-    columns = 2
-    rows = (len(panels) + columns - 1) // columns
-    pw, ph = panels[0].size
-    mosaic = Image.new("RGB", (columns * pw, rows * ph))
-    for i, panel in enumerate(panels):
-        mosaic.paste(panel, ((i % columns) * pw, (i // columns) * ph))
-    mosaic.save(args.out / "mosaic.png")
-    print(f"wrote {len(panels)} frames and mosaic.png to {args.out}")
-    return 0
+    return write_sheets(frames, frame_panels, args.out)
 
 
 if __name__ == "__main__":

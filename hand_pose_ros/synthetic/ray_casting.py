@@ -40,24 +40,28 @@ class PrimitiveSet:
     cylinder_radius: list[np.ndarray] = field(default_factory=list)
     cylinder_object: list[np.ndarray] = field(default_factory=list)
 
-    def add_capsules(self, a: np.ndarray, b: np.ndarray, radius: np.ndarray,
-                     object_id: np.ndarray | int) -> None:
+    def add_capsules(
+        self, a: np.ndarray, b: np.ndarray, radius: np.ndarray, object_id: np.ndarray | int
+    ) -> None:
         a = np.asarray(a, float).reshape(-1, 3)
         self.capsule_a.append(a)
         self.capsule_b.append(np.asarray(b, float).reshape(-1, 3))
         self.capsule_radius.append(np.broadcast_to(np.asarray(radius, float), a.shape[:1]))
         self.capsule_object.append(np.broadcast_to(np.asarray(object_id, np.int32), a.shape[:1]))
 
-    def add_ellipsoids(self, centre: np.ndarray, matrix: np.ndarray,
-                       object_id: np.ndarray | int) -> None:
+    def add_ellipsoids(
+        self, centre: np.ndarray, matrix: np.ndarray, object_id: np.ndarray | int
+    ) -> None:
         centre = np.asarray(centre, float).reshape(-1, 3)
         self.ellipsoid_centre.append(centre)
         self.ellipsoid_matrix.append(np.asarray(matrix, float).reshape(-1, 3, 3))
         self.ellipsoid_object.append(
-            np.broadcast_to(np.asarray(object_id, np.int32), centre.shape[:1]))
+            np.broadcast_to(np.asarray(object_id, np.int32), centre.shape[:1])
+        )
 
-    def add_box(self, centre: np.ndarray, rotation: np.ndarray, half_extent: np.ndarray,
-                object_id: int) -> None:
+    def add_box(
+        self, centre: np.ndarray, rotation: np.ndarray, half_extent: np.ndarray, object_id: int
+    ) -> None:
         self.box_centre.append(np.asarray(centre, float).reshape(1, 3))
         self.box_rotation.append(np.asarray(rotation, float).reshape(1, 3, 3))
         self.box_half_extent.append(np.asarray(half_extent, float).reshape(1, 3))
@@ -117,8 +121,9 @@ def _sphere_bboxes(grid: RayGrid, centre: np.ndarray, radius: np.ndarray) -> np.
     return out
 
 
-def _pairs(grid: RayGrid, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Expand pixel boxes into (primitive index, u, v) pairs, one per covered pixel."""
+def pixel_pairs(grid: RayGrid, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expand pixel boxes (n, 4: u0, u1, v0, v1) into (primitive index, u, v) pairs, one per
+    covered pixel: the rays each primitive has to be tested against."""
     u0 = np.clip(np.floor(boxes[:, 0]), 0, grid.width).astype(np.int64)
     u1 = np.clip(np.ceil(boxes[:, 1]), -1, grid.width - 1).astype(np.int64)
     v0 = np.clip(np.floor(boxes[:, 2]), 0, grid.height).astype(np.int64)
@@ -176,7 +181,7 @@ def _capsule_hits(grid: RayGrid, a: np.ndarray, b: np.ndarray, radius: np.ndarra
     are dropped first; only the survivors get the body and end-cap solutions (float32 math).
     """
     boxes, owner = _capsule_boxes(grid, a, b, radius)
-    piece, u, v = _pairs(grid, boxes)
+    piece, u, v = pixel_pairs(grid, boxes)
     prim = owner[piece]
     f32 = np.float32
     xn = grid.x_n32[u]
@@ -224,15 +229,28 @@ def _ellipsoid_hits(grid: RayGrid, centre: np.ndarray, matrix: np.ndarray):
     """
     # Bounding sphere radius = largest semi-axis = 1 / smallest singular value of the matrix.
     radius = 1.0 / np.linalg.svd(matrix, compute_uv=False)[:, -1]
-    prim, u, v = _pairs(grid, _sphere_bboxes(grid, centre, radius))
+    prim, u, v = pixel_pairs(grid, _sphere_bboxes(grid, centre, radius))
     x = grid.x_n32[u]
     y = grid.y_n32[v]
     g = np.einsum("nki,nkj->nij", matrix, matrix)
     w = np.einsum("nij,nj->ni", g, centre)
     qc = np.einsum("ni,ni->n", w, centre) - 1.0
     f32 = np.float32
-    coeff = np.stack([g[:, 0, 0], g[:, 1, 1], g[:, 2, 2], 2 * g[:, 0, 1], 2 * g[:, 0, 2],
-                      2 * g[:, 1, 2], w[:, 0], w[:, 1], w[:, 2], qc], axis=0).astype(f32)
+    coeff = np.stack(
+        [
+            g[:, 0, 0],
+            g[:, 1, 1],
+            g[:, 2, 2],
+            2 * g[:, 0, 1],
+            2 * g[:, 0, 2],
+            2 * g[:, 1, 2],
+            w[:, 0],
+            w[:, 1],
+            w[:, 2],
+            qc,
+        ],
+        axis=0,
+    ).astype(f32)
     c = coeff[:, prim]
     qa = (c[0] * x + c[3] * y + c[4]) * x + (c[1] * y + c[5]) * y + c[2]
     qb = c[6] * x + c[7] * y + c[8]  # sign flipped: t = (qb - sqrt(h)) / qa
@@ -245,7 +263,24 @@ def _ellipsoid_hits(grid: RayGrid, centre: np.ndarray, matrix: np.ndarray):
 def _box_hits(grid: RayGrid, centre: np.ndarray, rotation: np.ndarray, half: np.ndarray):
     """Slab test against oriented boxes, one box axis at a time on 1-D float32 arrays."""
     radius = np.linalg.norm(half, axis=1)
-    prim, u, v = _pairs(grid, _sphere_bboxes(grid, centre, radius))
+    prim, u, v = pixel_pairs(grid, _sphere_bboxes(grid, centre, radius))
+    t = box_entry_depths(grid, prim, u, v, centre, rotation, half)
+    return prim, u, v, np.where(t > _MIN_DEPTH_M, t, np.inf).astype(np.float32)
+
+
+def box_entry_depths(
+    grid: RayGrid,
+    prim: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    centre: np.ndarray,
+    rotation: np.ndarray,
+    half: np.ndarray,
+) -> np.ndarray:
+    """Depth (float32) at which ray (u, v) enters oriented box `prim`, inf where it misses.
+
+    Slab test one box axis at a time on 1-D float32 arrays; shared by every caller that
+    bounds boxes its own way (sphere bounds here, corner bounds for thin furniture)."""
     x = grid.x_n32[u]
     y = grid.y_n32[v]
     f32 = np.float32
@@ -261,13 +296,14 @@ def _box_hits(grid: RayGrid, centre: np.ndarray, rotation: np.ndarray, half: np.
             hi = (origin[:, i] + half[:, i]).astype(f32)[prim] * inv
             np.fmax(t_near, np.minimum(lo, hi), out=t_near)
             np.fmin(t_far, np.maximum(lo, hi), out=t_far)
-    hit = (t_near <= t_far) & (t_near > _MIN_DEPTH_M)
-    return prim, u, v, np.where(hit, t_near, np.inf).astype(f32)
+    return np.where(t_near <= t_far, t_near, f32(np.inf))
 
 
 def _cylinder_hits(grid: RayGrid, a: np.ndarray, b: np.ndarray, radius: np.ndarray):
-    prim, u, v = _pairs(grid, _sphere_bboxes(grid, 0.5 * (a + b),
-                                             np.hypot(radius, 0.5 * np.linalg.norm(b - a, axis=1))))
+    prim, u, v = pixel_pairs(
+        grid,
+        _sphere_bboxes(grid, 0.5 * (a + b), np.hypot(radius, 0.5 * np.linalg.norm(b - a, axis=1))),
+    )
     xn = grid.x_n[u]
     yn = grid.y_n[v]
     rd = np.stack([xn, yn, np.ones_like(xn)], axis=1)
@@ -301,31 +337,43 @@ def _cat(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
-def cast_primitives(grid: RayGrid, prims: PrimitiveSet, depth: np.ndarray,
-                    object_map: np.ndarray) -> None:
+def cast_primitives(
+    grid: RayGrid, prims: PrimitiveSet, depth: np.ndarray, object_map: np.ndarray
+) -> None:
     """Z-buffer all primitives into ``depth`` (H*W float32) and ``object_map`` (H*W int32)."""
     results = []
     if prims.capsule_a:
-        prim, u, v, t = _capsule_hits(grid, _cat(prims.capsule_a), _cat(prims.capsule_b),
-                                      _cat(prims.capsule_radius))
+        prim, u, v, t = _capsule_hits(
+            grid, _cat(prims.capsule_a), _cat(prims.capsule_b), _cat(prims.capsule_radius)
+        )
         results.append((_cat(prims.capsule_object)[prim], u, v, t))
     if prims.ellipsoid_centre:
-        prim, u, v, t = _ellipsoid_hits(grid, _cat(prims.ellipsoid_centre),
-                                        _cat(prims.ellipsoid_matrix))
+        prim, u, v, t = _ellipsoid_hits(
+            grid, _cat(prims.ellipsoid_centre), _cat(prims.ellipsoid_matrix)
+        )
         results.append((_cat(prims.ellipsoid_object)[prim], u, v, t))
     if prims.box_centre:
-        prim, u, v, t = _box_hits(grid, _cat(prims.box_centre), _cat(prims.box_rotation),
-                                  _cat(prims.box_half_extent))
+        prim, u, v, t = _box_hits(
+            grid, _cat(prims.box_centre), _cat(prims.box_rotation), _cat(prims.box_half_extent)
+        )
         results.append((_cat(prims.box_object)[prim], u, v, t))
     if prims.cylinder_a:
-        prim, u, v, t = _cylinder_hits(grid, _cat(prims.cylinder_a), _cat(prims.cylinder_b),
-                                       _cat(prims.cylinder_radius))
+        prim, u, v, t = _cylinder_hits(
+            grid, _cat(prims.cylinder_a), _cat(prims.cylinder_b), _cat(prims.cylinder_radius)
+        )
         results.append((_cat(prims.cylinder_object)[prim], u, v, t))
     if not results:
         return
     obj = np.concatenate([r[0] for r in results])
     pix = np.concatenate([r[2] * grid.width + r[1] for r in results])
     t = np.concatenate([r[3] for r in results]).astype(np.float32, copy=False)
+    z_buffer(depth, object_map, obj, pix, t)
+
+
+def z_buffer(
+    depth: np.ndarray, object_map: np.ndarray, obj: np.ndarray, pix: np.ndarray, t: np.ndarray
+) -> None:
+    """Keep, per pixel, the nearest hit beyond the near plane: depth and the object hit there."""
     hit = (t > _MIN_DEPTH_M) & (t < depth[pix])
     obj, pix, t = obj[hit], pix[hit], t[hit]
     np.minimum.at(depth, pix, t)
@@ -333,9 +381,14 @@ def cast_primitives(grid: RayGrid, prims: PrimitiveSet, depth: np.ndarray,
     object_map[pix[winner]] = obj[winner]
 
 
-def cast_planes(grid: RayGrid, normals: np.ndarray, offsets: np.ndarray,
-                bounds: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None],
-                object_ids: np.ndarray, far_m: float) -> tuple[np.ndarray, np.ndarray]:
+def cast_planes(
+    grid: RayGrid,
+    normals: np.ndarray,
+    offsets: np.ndarray,
+    bounds: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None],
+    object_ids: np.ndarray,
+    far_m: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Depth (H*W float32) and object map (H*W int32) of planes n·p = offset (camera frame).
 
     bounds[i], if given, is (axes (2, 3), lo (2,), hi (2,)): the plane only exists where the hit

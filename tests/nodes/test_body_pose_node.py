@@ -18,7 +18,6 @@ from rclpy.parameter import Parameter
 from visualization_msgs.msg import Marker
 
 from hand_pose_ros.core.body_estimator import BodyEstimator
-from hand_pose_ros.core.drawing import instance_color
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.skeletons import COCO_KEYPOINT_NAMES, COCO_SKELETON_EDGES
 from hand_pose_ros.nodes.body_pose_node import shipped_model_path
@@ -26,33 +25,22 @@ from hand_pose_ros.nodes.body_pose_parameters import PARAMETER_SPECS
 from hand_pose_ros.ros.image_conversions import (
     color_image_to_rgb,
     depth_image_to_metres,
-    image_to_numpy,
     metres_to_depth_image,
 )
 from hand_pose_ros.runner.harness import RgbdHarness
 from tests.nodes import body_frames as bf
+from tests.nodes import node_checks
 
 WAIT_S = 5.0
 MARKER_LIFETIME_S = 0.25
-_frame_counter = iter(range(10_000))
-
-
-def _next_index() -> int:
-    return next(_frame_counter)
+_next_index = node_checks.frame_indices()
 
 
 @pytest.fixture(scope="module")
 def harness(ros_context, body_stand_in_model: Path) -> Iterator[RgbdHarness]:
-    parameters = {
-        "model": str(body_stand_in_model),
-        "marker_lifetime_s": MARKER_LIFETIME_S,
-        "diagnostics_period_s": 0.2,
-    }
-    with RgbdHarness(
-        parameters, subscribe_markers=True, subscribe_debug_image=True, context=ros_context
-    ) as running:
-        assert running.wait_for_connections()
-        yield running
+    model = body_stand_in_model
+    with node_checks.observed_harness(RgbdHarness, model, ros_context, MARKER_LIFETIME_S) as h:
+        yield h
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +49,7 @@ def core_estimator(body_stand_in_model: Path) -> BodyEstimator:
 
 
 def _run(harness: RgbdHarness, color, depth=None, info=None):
-    key, _ = harness.publish_frame(color, depth, info)
-    result = harness.wait_for_keypoints(key, WAIT_S)
-    assert result is not None, harness.node.drop_counts
-    return result
+    return node_checks.keypoints_for(harness, color, depth, info, wait_s=WAIT_S)
 
 
 def _by_instance(cloud, field: str) -> np.ndarray:
@@ -156,22 +141,10 @@ def test_colour_only_mode_needs_no_depth_and_no_camera_info(
 
 
 # ---------------------------------------------------------------------------- markers
-def _markers_for(harness: RgbdHarness, color) -> list[Marker]:
-    def arrived() -> bool:
-        return any(
-            m.header.stamp == color.header.stamp for a in harness.sink.markers for m in a.markers
-        )
-
-    assert harness.spin_until(arrived, WAIT_S)
-    return [
-        m for a in harness.sink.markers for m in a.markers if m.header.stamp == color.header.stamp
-    ]
-
-
 def test_markers_per_person_then_deleteall_when_a_person_vanishes(harness: RgbdHarness) -> None:
     color, depth, info = bf.rgbd_frame(_next_index())
     cloud = _run(harness, color, depth, info).cloud
-    markers = _markers_for(harness, color)
+    markers = node_checks.markers_for(harness, color, WAIT_S)
     assert {(m.ns, m.type) for m in markers if m.action == Marker.ADD} == {
         ("people/0", Marker.LINE_LIST),
         ("people/0", Marker.SPHERE_LIST),
@@ -194,7 +167,7 @@ def test_markers_per_person_then_deleteall_when_a_person_vanishes(harness: RgbdH
     try:
         color, depth, info = bf.rgbd_frame(_next_index())
         assert len(_run(harness, color, depth, info).cloud) == bf.JOINTS
-        markers = _markers_for(harness, color)
+        markers = node_checks.markers_for(harness, color, WAIT_S)
         assert ("people/1", Marker.DELETEALL) in {(m.ns, m.action) for m in markers}
         assert ("people/0", Marker.DELETEALL) not in {(m.ns, m.action) for m in markers}
     finally:
@@ -206,20 +179,9 @@ def test_markers_per_person_then_deleteall_when_a_person_vanishes(harness: RgbdH
 def test_debug_image_shows_skeletons_over_the_colour_image(harness: RgbdHarness) -> None:
     color, depth, info = bf.rgbd_frame(_next_index())
     cloud = _run(harness, color, depth, info).cloud
-
-    def arrived() -> bool:
-        return any(d.header.stamp == color.header.stamp for d in harness.sink.debug_images)
-
-    assert harness.spin_until(arrived, WAIT_S)
-    debug = next(d for d in harness.sink.debug_images if d.header.stamp == color.header.stamp)
-    assert debug.encoding == "rgb8"
-    assert (debug.width, debug.height) == (bf.WIDTH, bf.HEIGHT)
-    assert debug.header.frame_id == bf.FRAME_ID
-    picture = image_to_numpy(debug)
-    uv = np.floor(cloud.uv_px + 0.5).astype(int)
-    for person in range(bf.PEOPLE):
-        joints = uv[cloud.instance == person]
-        assert np.all(picture[joints[:, 1], joints[:, 0]] == instance_color(person))
+    size = (bf.WIDTH, bf.HEIGHT)
+    picture = node_checks.debug_picture_for(harness, color, size, bf.FRAME_ID, WAIT_S)
+    node_checks.assert_joints_drawn(picture, cloud, instances=bf.PEOPLE)
     # Away from the skeletons the picture is the colour image itself.
     np.testing.assert_array_equal(picture[-5:, -5:], bf.color_rgb()[-5:, -5:])
 
@@ -239,12 +201,9 @@ def test_debug_image_is_not_built_without_subscribers(
 def test_diagnostics_report_rate_latency_and_model(harness: RgbdHarness) -> None:
     for _ in range(3):
         _run(harness, *bf.rgbd_frame(_next_index()))
-    harness.sink.diagnostics.clear()
-    assert harness.spin_until(lambda: len(harness.sink.diagnostics) > 0, WAIT_S)
-    status = harness.sink.diagnostics[-1]
+    status, values = node_checks.latest_diagnostics(harness, WAIT_S)
     assert status.name == f"{harness.node.get_fully_qualified_name()}: body pose"
     assert status.hardware_id == "test_body_model"
-    values = {kv.key: kv.value for kv in status.values}
     assert values["model"] == "test_body_model"
     assert int(values["frames_processed"]) >= 3
     assert 0 < float(values["processing_latency_p50_ms"]) < 2000
@@ -259,17 +218,13 @@ def test_diagnostics_report_rate_latency_and_model(harness: RgbdHarness) -> None
 def test_parameters_have_descriptions_and_model_layout_is_read_only(
     harness: RgbdHarness,
 ) -> None:
-    node = harness.node
-    names = [spec.name for spec in PARAMETER_SPECS] + ["keypoint_names", "skeleton"]
-    for descriptor in node.describe_parameters(names):
-        assert descriptor.description, descriptor.name
-    assert node.get_parameter("keypoint_names").value == list(COCO_KEYPOINT_NAMES)
-    flat = node.get_parameter("skeleton").value
-    assert [tuple(pair) for pair in np.reshape(flat, (-1, 2))] == [
-        tuple(edge) for edge in COCO_SKELETON_EDGES
-    ]
-    for name, value in (("keypoint_names", ["x"]), ("skeleton", [0, 1]), ("model", "/x.onnx")):
-        assert not node.set_parameters([Parameter(name, value=value)])[0].successful
+    node_checks.assert_model_layout_parameters(
+        harness.node,
+        PARAMETER_SPECS,
+        COCO_KEYPOINT_NAMES,
+        COCO_SKELETON_EDGES,
+        read_only=(("keypoint_names", ["x"]), ("skeleton", [0, 1]), ("model", "/x.onnx")),
+    )
 
 
 # ---------------------------------------------------------------------------- accuracy

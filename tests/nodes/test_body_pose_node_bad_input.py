@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import array
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from diagnostic_msgs.msg import DiagnosticStatus
-from onnx import TensorProto, helper
 from rclpy.parameter import Parameter
-from sensor_msgs.msg import CameraInfo, Image
 
 from hand_pose_ros.nodes.body_pose_node import (
     DROP_NO_DEPTH,
@@ -25,21 +22,19 @@ from hand_pose_ros.nodes.pose_node_base import (
     DROP_BAD_PARAMETER,
     DROP_MALFORMED,
     DROP_NO_CAMERA_INFO,
-    DROP_NO_MODEL,
     DROP_NO_VALID_DEPTH,
     DROP_SIZE_MISMATCH,
 )
 from hand_pose_ros.nodes.stamp_pairing import SYSTEMATIC_FAILURES
 from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info
 from hand_pose_ros.runner.harness import RgbdHarness
+from tests.nodes import bad_input, node_checks
 from tests.nodes import body_frames as bf
+from tests.nodes.bad_input import drops as _drops
 
 WAIT_S = 5.0
-_frame_counter = iter(range(10_000))
-
-
-def _next_index() -> int:
-    return next(_frame_counter)
+_next_index = node_checks.frame_indices()
+_expect_drop = partial(bad_input.expect_drop, wait_s=WAIT_S)
 
 
 @pytest.fixture(scope="module")
@@ -49,26 +44,6 @@ def harness(ros_context, body_stand_in_model: Path) -> Iterator[RgbdHarness]:
     ) as running:
         assert running.wait_for_connections()
         yield running
-
-
-def _drops(harness: RgbdHarness, reason: str) -> int:
-    return harness.node.drop_counts.get(reason, 0)
-
-
-def _expect_drop(
-    harness: RgbdHarness,
-    reason: str,
-    color: Image,
-    depth: Image | None,
-    info: CameraInfo | None,
-) -> None:
-    before = _drops(harness, reason)
-    key, _ = harness.publish_frame(color, depth, info)
-    assert harness.spin_until(lambda: _drops(harness, reason) > before, WAIT_S), (
-        f"expected a '{reason}' drop; counts: {harness.node.drop_counts}"
-    )
-    harness.spin_for(0.02)
-    assert key not in harness.sink.keypoints
 
 
 def _expect_people(harness: RgbdHarness, frame=None) -> None:
@@ -213,19 +188,6 @@ def test_every_received_frame_is_processed_or_counted(harness: RgbdHarness) -> N
 
 
 # ---------------------------------------------------------------------------- model problems
-def _foreign_model(path: Path) -> Path:
-    """A valid ONNX file without hand_pose_ros metadata (someone else's model)."""
-    node = helper.make_node("Identity", ["x"], ["y"])
-    graph = helper.make_graph(
-        [node],
-        "foreign",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 192, 256])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 192, 256])],
-    )
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
-    return path
-
-
 @pytest.mark.parametrize("kind", ["corrupt", "foreign", "hand_model", "missing", "bad_metadata"])
 def test_unusable_model_keeps_node_up(
     ros_context, tmp_path: Path, stand_in_model: Path, kind: str
@@ -236,7 +198,7 @@ def test_unusable_model_keeps_node_up(
         model = tmp_path / "corrupt.onnx"
         model.write_bytes(b"\x08\x07this is not a protobuf" * 50)
     elif kind == "foreign":
-        model = _foreign_model(tmp_path / "foreign.onnx")
+        model = bad_input.foreign_model(tmp_path / "foreign.onnx", [1, 3, 192, 256])
     elif kind == "hand_model":  # a valid model of the other task
         model = stand_in_model
     elif kind == "bad_metadata":
@@ -251,15 +213,9 @@ def test_unusable_model_keeps_node_up(
         if kind == "hand_model":
             assert "body_pose_2d_ae" in node.model_error
         assert harness.wait_for_connections()
-        for _ in range(2):
-            _expect_drop(harness, DROP_NO_MODEL, *bf.rgbd_frame(_next_index()))
-        assert harness.spin_until(lambda: len(harness.sink.diagnostics) > 0, WAIT_S)
-        status = harness.sink.diagnostics[-1]
-        assert status.level == DiagnosticStatus.ERROR
-        assert "cannot load body model" in status.message
-        values = {kv.key: kv.value for kv in status.values}
-        assert int(values["frames_dropped_no_model"]) >= 1
-        assert node.get_parameter("keypoint_names").value == []
+        bad_input.expect_model_error_reported(
+            harness, "body", lambda: bf.rgbd_frame(_next_index()), WAIT_S
+        )
 
 
 # ---------------------------------------------------------------------------- parameters

@@ -16,18 +16,17 @@ from diagnostic_msgs.msg import DiagnosticStatus
 from rclpy.parameter import Parameter
 from visualization_msgs.msg import Marker
 
-from hand_pose_ros.core.drawing import instance_color
 from hand_pose_ros.core.skeletons import HAND_KEYPOINT_NAMES, HAND_SKELETON_EDGES
 from hand_pose_ros.nodes.hand_pose_node import shipped_model_path
 from hand_pose_ros.nodes.hand_pose_parameters import PARAMETER_SPECS
 from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info
 from hand_pose_ros.ros.image_conversions import (
     depth_image_to_metres,
-    image_to_numpy,
     metres_to_depth_image,
 )
 from hand_pose_ros.runner.harness import InProcessHarness
 from tests.nodes import frame_messages as fm
+from tests.nodes import node_checks
 from tests.nodes.stand_in_model import (
     INPUT_HEIGHT,
     INPUT_WIDTH,
@@ -51,24 +50,14 @@ def _expected_stand_in_uv(width: int, height: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def harness(ros_context, stand_in_model: Path) -> Iterator[InProcessHarness]:
-    parameters = {
-        "model": str(stand_in_model),
-        "marker_lifetime_s": MARKER_LIFETIME_S,
-        "diagnostics_period_s": 0.2,
-    }
-    with InProcessHarness(
-        parameters, subscribe_markers=True, subscribe_debug_image=True, context=ros_context
-    ) as running:
-        assert running.wait_for_connections()
-        yield running
+    model = stand_in_model
+    with node_checks.observed_harness(InProcessHarness, model, ros_context, MARKER_LIFETIME_S) as h:
+        yield h
 
 
 def _run_frame(harness: InProcessHarness, encoding: str = "16UC1"):
     image, info = fm.frame(next(_frame_counter), encoding=encoding)
-    key, _ = harness.publish_frame(image, info)
-    result = harness.wait_for_keypoints(key, WAIT_S)
-    assert result is not None, harness.node.drop_counts
-    return image, info, result
+    return image, info, node_checks.keypoints_for(harness, image, info, wait_s=WAIT_S)
 
 
 # ---------------------------------------------------------------------------- keypoints
@@ -103,21 +92,9 @@ def test_header_is_copied_from_the_depth_image(harness: InProcessHarness) -> Non
 
 
 # ---------------------------------------------------------------------------- markers
-def _markers_for(harness: InProcessHarness, image) -> list[Marker]:
-    def arrived() -> bool:
-        return any(
-            m.header.stamp == image.header.stamp for a in harness.sink.markers for m in a.markers
-        )
-
-    assert harness.spin_until(arrived, WAIT_S)
-    return [
-        m for a in harness.sink.markers for m in a.markers if m.header.stamp == image.header.stamp
-    ]
-
-
 def test_skeleton_markers_then_deleteall_when_hands_vanish(harness: InProcessHarness) -> None:
     image, _, result = _run_frame(harness)
-    markers = _markers_for(harness, image)
+    markers = node_checks.markers_for(harness, image, WAIT_S)
     by_type = {(m.ns, m.type) for m in markers if m.action == Marker.ADD}
     assert by_type == {
         ("hands/left", Marker.LINE_LIST),
@@ -143,7 +120,7 @@ def test_skeleton_markers_then_deleteall_when_hands_vanish(harness: InProcessHar
     try:
         image, _, result = _run_frame(harness)
         assert len(result.cloud) == 0  # presence < 1.0 for both sides: nothing detected
-        markers = _markers_for(harness, image)
+        markers = node_checks.markers_for(harness, image, WAIT_S)
         assert sorted((m.ns, m.action) for m in markers) == [
             ("hands/left", Marker.DELETEALL),
             ("hands/right", Marker.DELETEALL),
@@ -157,21 +134,9 @@ def test_skeleton_markers_then_deleteall_when_hands_vanish(harness: InProcessHar
 # ---------------------------------------------------------------------------- debug image
 def test_debug_image_shows_skeletons_over_depth(harness: InProcessHarness) -> None:
     image, _, result = _run_frame(harness)
-
-    def arrived() -> bool:
-        return any(d.header.stamp == image.header.stamp for d in harness.sink.debug_images)
-
-    assert harness.spin_until(arrived, WAIT_S)
-    debug = next(d for d in harness.sink.debug_images if d.header.stamp == image.header.stamp)
-    assert debug.encoding == "rgb8"
-    assert (debug.width, debug.height) == (fm.WIDTH, fm.HEIGHT)
-    assert debug.header.frame_id == fm.FRAME_ID
-    picture = image_to_numpy(debug)
-    uv = np.floor(result.cloud.uv_px + 0.5).astype(int)  # the pixel drawing.py paints
-    for side in (0, 1):
-        joints = uv[result.cloud.instance == side]
-        colours = picture[joints[:, 1], joints[:, 0]]
-        assert np.all(colours == instance_color(side))
+    size = (fm.WIDTH, fm.HEIGHT)
+    picture = node_checks.debug_picture_for(harness, image, size, fm.FRAME_ID, WAIT_S)
+    node_checks.assert_joints_drawn(picture, result.cloud, instances=2)
     # Away from the skeletons the picture is the depth colormap: greys, not black.
     corner = picture[-10:, -10:].reshape(-1, 3).astype(int)
     assert np.all(corner.max(axis=1) - corner.min(axis=1) < 40) and corner.mean() > 10
@@ -192,12 +157,9 @@ def test_debug_image_is_not_built_without_subscribers(ros_context, stand_in_mode
 def test_diagnostics_report_rate_latency_and_model(harness: InProcessHarness) -> None:
     for _ in range(5):
         _run_frame(harness)
-    harness.sink.diagnostics.clear()
-    assert harness.spin_until(lambda: len(harness.sink.diagnostics) > 0, WAIT_S)
-    status = harness.sink.diagnostics[-1]
+    status, values = node_checks.latest_diagnostics(harness, WAIT_S)
     assert status.name == f"{harness.node.get_fully_qualified_name()}: hand pose"
     assert status.hardware_id == "stand_in_hand_model"
-    values = {kv.key: kv.value for kv in status.values}
     assert values["model"] == "stand_in_hand_model"
     assert int(values["frames_processed"]) >= 5
     assert 0 < float(values["processing_latency_p50_ms"]) < 1000
@@ -211,16 +173,13 @@ def test_diagnostics_report_rate_latency_and_model(harness: InProcessHarness) ->
 def test_parameters_have_descriptions_and_model_layout_is_read_only(
     harness: InProcessHarness,
 ) -> None:
-    node = harness.node
-    names = [spec.name for spec in PARAMETER_SPECS] + ["keypoint_names", "skeleton"]
-    for descriptor in node.describe_parameters(names):
-        assert descriptor.description, descriptor.name
-    assert node.get_parameter("keypoint_names").value == list(HAND_KEYPOINT_NAMES)
-    flat = node.get_parameter("skeleton").value
-    assert [tuple(pair) for pair in np.reshape(flat, (-1, 2))] == list(HAND_SKELETON_EDGES)
-    for name, value in (("keypoint_names", ["x"]), ("skeleton", [0, 1])):
-        assert not node.set_parameters([Parameter(name, value=value)])[0].successful
-    assert node.get_parameter("keypoint_names").value == list(HAND_KEYPOINT_NAMES)
+    node_checks.assert_model_layout_parameters(
+        harness.node,
+        PARAMETER_SPECS,
+        HAND_KEYPOINT_NAMES,
+        HAND_SKELETON_EDGES,
+        read_only=(("keypoint_names", ["x"]), ("skeleton", [0, 1])),
+    )
 
 
 # ---------------------------------------------------------------------------- accuracy
@@ -263,8 +222,9 @@ def test_shipped_model_through_the_node_matches_core_and_its_model_card(ros_cont
                 xyz = np.full((2, KEYPOINTS, 3), np.nan)
                 for hand in expected.hands:
                     rows = np.flatnonzero(cloud.instance == hand.side)
-                    np.testing.assert_allclose(cloud.uv_px[rows][np.argsort(cloud.keypoint[rows])],
-                                               hand.uv_px, atol=1e-3)
+                    np.testing.assert_allclose(
+                        cloud.uv_px[rows][np.argsort(cloud.keypoint[rows])], hand.uv_px, atol=1e-3
+                    )
                     uv[hand.side] = hand.uv_px
                     xyz[hand.side] = hand.xyz_m
                 present = np.array([np.any(cloud.instance == side) for side in (0, 1)])

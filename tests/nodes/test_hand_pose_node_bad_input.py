@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import array
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from diagnostic_msgs.msg import DiagnosticStatus
-from onnx import TensorProto, helper
 from rclpy.parameter import Parameter
-from sensor_msgs.msg import CameraInfo, Image
+from sensor_msgs.msg import Image
 
 from hand_pose_ros.nodes.hand_pose_node import (
     DROP_BAD_CAMERA_INFO,
@@ -21,20 +19,17 @@ from hand_pose_ros.nodes.hand_pose_node import (
     DROP_BAD_PARAMETER,
     DROP_MALFORMED,
     DROP_NO_CAMERA_INFO,
-    DROP_NO_MODEL,
     DROP_NO_VALID_DEPTH,
     DROP_SIZE_MISMATCH,
 )
 from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info
 from hand_pose_ros.runner.harness import InProcessHarness
+from tests.nodes import bad_input, node_checks
 from tests.nodes import frame_messages as fm
 
 WAIT_S = 3.0
-_frame_counter = iter(range(10_000))
-
-
-def _next_index() -> int:
-    return next(_frame_counter)
+_next_index = node_checks.frame_indices()
+_expect_drop = partial(bad_input.expect_drop, wait_s=WAIT_S)
 
 
 @pytest.fixture(scope="module")
@@ -44,22 +39,6 @@ def harness(ros_context, stand_in_model: Path) -> Iterator[InProcessHarness]:
     ) as running:
         assert running.wait_for_connections()
         yield running
-
-
-def _drops(harness: InProcessHarness, reason: str) -> int:
-    return harness.node.drop_counts.get(reason, 0)
-
-
-def _expect_drop(
-    harness: InProcessHarness, reason: str, image: Image, info: CameraInfo | None
-) -> None:
-    before = _drops(harness, reason)
-    key, _ = harness.publish_frame(image, info)
-    assert harness.spin_until(lambda: _drops(harness, reason) > before, WAIT_S), (
-        f"expected a '{reason}' drop; counts: {harness.node.drop_counts}"
-    )
-    harness.spin_for(0.02)
-    assert key not in harness.sink.keypoints
 
 
 def _expect_keypoints(harness: InProcessHarness, image: Image | None = None, info=None) -> None:
@@ -158,19 +137,6 @@ def test_every_received_frame_is_processed_or_counted(harness: InProcessHarness)
 
 
 # ---------------------------------------------------------------------------- model problems
-def _foreign_model(path: Path) -> Path:
-    """A valid ONNX file without hand_pose_ros metadata (someone else's model)."""
-    node = helper.make_node("Identity", ["x"], ["y"])
-    graph = helper.make_graph(
-        [node],
-        "foreign",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 120, 160])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 120, 160])],
-    )
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
-    return path
-
-
 @pytest.mark.parametrize("kind", ["corrupt", "foreign", "missing", "unknown_provider"])
 def test_unusable_model_keeps_node_up(
     ros_context, tmp_path: Path, stand_in_model: Path, kind: str
@@ -183,7 +149,7 @@ def test_unusable_model_keeps_node_up(
         model = tmp_path / "corrupt.onnx"
         model.write_bytes(b"\x08\x07this is not a protobuf" * 50)
     elif kind == "foreign":
-        model = _foreign_model(tmp_path / "foreign.onnx")
+        model = bad_input.foreign_model(tmp_path / "foreign.onnx", [1, 1, 120, 160])
     else:
         model = tmp_path / "does_not_exist.onnx"
     parameters["model"] = str(model)
@@ -193,15 +159,9 @@ def test_unusable_model_keeps_node_up(
         expected = "NoSuchExecutionProvider" if kind == "unknown_provider" else model.name
         assert expected in node.model_error
         assert harness.wait_for_connections()
-        for _ in range(2):
-            _expect_drop(harness, DROP_NO_MODEL, *fm.frame(_next_index()))
-        assert harness.spin_until(lambda: len(harness.sink.diagnostics) > 0, WAIT_S)
-        status = harness.sink.diagnostics[-1]
-        assert status.level == DiagnosticStatus.ERROR
-        assert "cannot load hand model" in status.message
-        values = {kv.key: kv.value for kv in status.values}
-        assert int(values["frames_dropped_no_model"]) >= 1
-        assert node.get_parameter("keypoint_names").value == []
+        bad_input.expect_model_error_reported(
+            harness, "hand", lambda: fm.frame(_next_index()), WAIT_S
+        )
 
 
 # ---------------------------------------------------------------------------- parameters

@@ -4,7 +4,6 @@ info. Each run goes through the real body_pose_node over real DDS."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,21 +11,24 @@ import pytest
 from PIL import Image as PilImage
 
 from hand_pose_ros.core.camera import Intrinsics
-from hand_pose_ros.runner.cli import main
-from hand_pose_ros.runner.report import SUMMARY_NAME
 from hand_pose_ros.runner.robot_report import MOSAIC_NAME
+from tests.runner.runner_helpers import (
+    bag_camera_info,
+    bag_header,
+    bag_image,
+    frame_stamp_ns,
+    read_summary,
+    run_cli,
+)
 
 WIDTH, HEIGHT = 320, 240
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
-    code = main(["--pipeline", "robot", *argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(["--pipeline", "robot", *argv], capsys)
 
 
-def _summary(out: Path) -> dict:
-    return json.loads((out / SUMMARY_NAME).read_text())
+_summary = read_summary
 
 
 def _colour_scene(index: int) -> np.ndarray:
@@ -121,49 +123,14 @@ def _write_rgbd_bag(path: Path, frames: int, depth_offset_ns: int = 0) -> None:
         info_conn = writer.add_connection(
             "/cam/color/camera_info", "sensor_msgs/msg/CameraInfo", typestore=store
         )
-
-        def header(stamp_ns: int):
-            stamp = types["builtin_interfaces/msg/Time"](
-                sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000
-            )
-            return types["std_msgs/msg/Header"](stamp=stamp, frame_id="cam_color_optical")
-
         for index in range(frames):
-            stamp_ns = 1_700_000_000_000_000_000 + index * 33_000_000
-            info = types["sensor_msgs/msg/CameraInfo"](
-                header=header(stamp_ns),
-                height=HEIGHT,
-                width=WIDTH,
-                distortion_model="plumb_bob",
-                d=np.zeros(5),
-                k=np.array([camera.fx, 0, camera.cx, 0, camera.fy, camera.cy, 0, 0, 1.0]),
-                r=np.eye(3).ravel(),
-                p=np.array([camera.fx, 0, camera.cx, 0, 0, camera.fy, camera.cy, 0, 0, 0, 1.0, 0]),
-                binning_x=0,
-                binning_y=0,
-                roi=types["sensor_msgs/msg/RegionOfInterest"](
-                    x_offset=0, y_offset=0, height=0, width=0, do_rectify=False
-                ),
-            )
-            color = types["sensor_msgs/msg/Image"](
-                header=header(stamp_ns),
-                height=HEIGHT,
-                width=WIDTH,
-                encoding="bgr8",
-                is_bigendian=0,
-                step=WIDTH * 3,
-                data=np.ascontiguousarray(_colour_scene(index)[:, :, ::-1]).reshape(-1),
-            )
+            stamp_ns = frame_stamp_ns(index)
+            header = bag_header(types, stamp_ns, "cam_color_optical")
+            info = bag_camera_info(types, header, camera)
+            color = bag_image(types, header, _colour_scene(index)[:, :, ::-1], "bgr8")
             depth_mm = np.full((HEIGHT // 2, WIDTH // 2), 2500, "<u2")  # half resolution
-            depth = types["sensor_msgs/msg/Image"](
-                header=header(stamp_ns + depth_offset_ns),
-                height=HEIGHT // 2,
-                width=WIDTH // 2,
-                encoding="16UC1",
-                is_bigendian=0,
-                step=WIDTH,
-                data=np.frombuffer(depth_mm.tobytes(), np.uint8),
-            )
+            depth_header = bag_header(types, stamp_ns + depth_offset_ns, "cam_color_optical")
+            depth = bag_image(types, depth_header, depth_mm, "16UC1")
             # Depth recorded just after colour, as drivers often deliver it.
             writer.write(info_conn, stamp_ns, store.serialize_cdr(info, info.__msgtype__))
             writer.write(color_conn, stamp_ns, store.serialize_cdr(color, color.__msgtype__))

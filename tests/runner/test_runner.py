@@ -12,20 +12,21 @@ import pytest
 from PIL import Image as PilImage
 
 from hand_pose_ros.core.camera import Intrinsics
-from hand_pose_ros.runner.cli import main
-from hand_pose_ros.runner.report import MOSAIC_NAME, SUMMARY_NAME
+from hand_pose_ros.runner.report import MOSAIC_NAME
+from tests.runner.runner_helpers import (
+    bag_camera_info,
+    bag_header,
+    bag_image,
+    frame_stamp_ns,
+    read_summary,
+    run_cli,
+)
 
 WIDTH, HEIGHT = 160, 120
 
 
-def _run(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
-    code = main(argv)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def _summary(out: Path) -> dict:
-    return json.loads((out / SUMMARY_NAME).read_text())
+_run = run_cli
+_summary = read_summary
 
 
 def _depth_scene_mm(index: int) -> np.ndarray:
@@ -42,8 +43,18 @@ def test_synthetic_run_writes_pictures_and_summary(
 ) -> None:
     out = tmp_path / "demo"
     code, stdout, stderr = _run(
-        ["--pipeline", "wearable", "--frames", "20", "--seed", "3", "--model", str(runner_model),
-         "--out", str(out)],
+        [
+            "--pipeline",
+            "wearable",
+            "--frames",
+            "20",
+            "--seed",
+            "3",
+            "--model",
+            str(runner_model),
+            "--out",
+            str(out),
+        ],
         capsys,
     )
     assert code == 0, stderr
@@ -78,8 +89,16 @@ def test_png_folder_source(
 ) -> None:
     camera = Intrinsics.from_fov(WIDTH, HEIGHT, 70.0)
     if style == "json":
-        text = json.dumps({"fx": camera.fx, "fy": camera.fy, "cx": camera.cx, "cy": camera.cy,
-                           "width": WIDTH, "height": HEIGHT})
+        text = json.dumps(
+            {
+                "fx": camera.fx,
+                "fy": camera.fy,
+                "cx": camera.cx,
+                "cy": camera.cy,
+                "width": WIDTH,
+                "height": HEIGHT,
+            }
+        )
         name = "intrinsics.json"
     else:  # the file ROS camera_calibration writes
         text = (
@@ -137,27 +156,10 @@ def _write_bag(path: Path, frames: int) -> None:
         )
         other_conn = writer.add_connection("/chatter", "std_msgs/msg/String", typestore=store)
         for index in range(frames):
-            stamp_ns = 1_700_000_000_000_000_000 + index * 33_000_000
-            stamp = types["builtin_interfaces/msg/Time"](
-                sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000
-            )
-            header = types["std_msgs/msg/Header"](stamp=stamp, frame_id="cam_depth_optical")
-            info = types["sensor_msgs/msg/CameraInfo"](
-                header=header, height=HEIGHT, width=WIDTH, distortion_model="plumb_bob",
-                d=np.zeros(5),
-                k=np.array([camera.fx, 0, camera.cx, 0, camera.fy, camera.cy, 0, 0, 1.0]),
-                r=np.eye(3).ravel(),
-                p=np.array([camera.fx, 0, camera.cx, 0, 0, camera.fy, camera.cy, 0, 0, 0, 1.0, 0]),
-                binning_x=0, binning_y=0,
-                roi=types["sensor_msgs/msg/RegionOfInterest"](
-                    x_offset=0, y_offset=0, height=0, width=0, do_rectify=False
-                ),
-            )
-            data = _depth_scene_mm(index).astype("<u2").tobytes()
-            image = types["sensor_msgs/msg/Image"](
-                header=header, height=HEIGHT, width=WIDTH, encoding="16UC1", is_bigendian=0,
-                step=WIDTH * 2, data=np.frombuffer(data, np.uint8),
-            )
+            stamp_ns = frame_stamp_ns(index)
+            header = bag_header(types, stamp_ns, "cam_depth_optical")
+            info = bag_camera_info(types, header, camera)
+            image = bag_image(types, header, _depth_scene_mm(index).astype("<u2"), "16UC1")
             writer.write(info_conn, stamp_ns, store.serialize_cdr(info, info.__msgtype__))
             writer.write(image_conn, stamp_ns, store.serialize_cdr(image, image.__msgtype__))
             chatter = types["std_msgs/msg/String"](data="hello")
@@ -169,8 +171,16 @@ def test_rosbag2_source(tmp_path: Path, runner_model: Path, capsys: pytest.Captu
     _write_bag(bag, 8)
     out = tmp_path / "out"
     code, _, stderr = _run(
-        ["--source", f"bag:{bag}", "--frames", "5", "--model", str(runner_model),
-         "--out", str(out)],
+        [
+            "--source",
+            f"bag:{bag}",
+            "--frames",
+            "5",
+            "--model",
+            str(runner_model),
+            "--out",
+            str(out),
+        ],
         capsys,
     )
     assert code == 0, stderr

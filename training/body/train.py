@@ -13,14 +13,12 @@ history and validation losses (validation seeds only: the test split is for
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from training.body.coco_format import COCO17, KeypointLayout
 from training.body.data import (
@@ -33,7 +31,17 @@ from training.body.data import (
 )
 from training.body.losses import AE_PULL_WEIGHT, AE_PUSH_WEIGHT, LitePoseLoss
 from training.body.networks import HEADS, LITEPOSE_CONFIGS, build_litepose
-from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from training.common.checkpoints import CHECKPOINT_NAME
+from training.common.loop import (
+    finish_run,
+    is_due,
+    optimiser_step,
+    progress_bar,
+    record_evaluation,
+    resume,
+    smooth_losses,
+    write_checkpoint,
+)
 from training.common.seeding import seed_everything
 
 WARMUP_STEPS = 500
@@ -213,50 +221,21 @@ def train(args: argparse.Namespace, render_fn=None, version: str | None = None) 
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_factor(step, args.steps, args.schedule)
     )
-    history: list[dict] = []
-    start_step, elapsed_s = 0, 0.0
+    parts = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
     checkpoint_path = args.out / CHECKPOINT_NAME
-    if (state := load_checkpoint(checkpoint_path)) is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_step, history, elapsed_s = state["step"], state["history"], state["elapsed_s"]
-        print(f"resumed from {checkpoint_path} at step {start_step}", flush=True)
-
-    def checkpoint(step: int) -> None:
-        save_checkpoint(
-            checkpoint_path,
-            model=model.state_dict(),
-            optimizer=optimizer.state_dict(),
-            scheduler=scheduler.state_dict(),
-            step=step,
-            history=history,
-            elapsed_s=elapsed_s,
-            config=config,
-        )
+    start_step, history, elapsed_s = resume(checkpoint_path, parts)
 
     model.train()
     started = time.perf_counter() - elapsed_s
     running: dict[str, float] = {}
-    progress = tqdm(
-        range(start_step, args.steps),
-        initial=start_step,
-        total=args.steps,
-        desc=args.out.name,
-        unit="step",
-        mininterval=5.0,
-    )
+    progress = progress_bar(start_step, args.steps, args.out.name, mininterval=5.0)
     for step in progress:
         rng = np.random.default_rng([args.seed, step])
         batch = samples.batch(rng.integers(0, samples.size, args.batch_size), rng)
         inputs = batch.inputs.contiguous(memory_format=torch.channels_last)
-        loss, parts = criterion(model(inputs), batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        for name, value in parts.items():
-            running[name] = 0.98 * running.get(name, value) + 0.02 * value
+        loss, losses = criterion(model(inputs), batch)
+        optimiser_step(loss, optimizer, scheduler)
+        smooth_losses(running, losses)
         progress.set_postfix(
             refresh=False,
             hm=f"{1e3 * running['heatmaps_s4']:.3f}e-3",
@@ -264,35 +243,23 @@ def train(args: argparse.Namespace, render_fn=None, version: str | None = None) 
             push=f"{running['push']:.3f}",
         )
         done = step + 1
-        if done % args.eval_every == 0 or done == args.steps:
+        if is_due(done, args.eval_every, args.steps):
             elapsed_s = time.perf_counter() - started
             metrics = validate(model, criterion, val_samples)
             model.train()
-            history.append(
-                {
-                    "step": done,
-                    "elapsed_s": round(elapsed_s, 1),
-                    "lr": scheduler.get_last_lr()[0],
-                    "train_losses": dict(running),
-                    "validation": metrics,
-                }
-            )
-            tqdm.write(json.dumps(history[-1]))
-        if done % args.checkpoint_every == 0 or done == args.steps:
+            lr = scheduler.get_last_lr()[0]
+            record_evaluation(history, done, elapsed_s, running, metrics, lr=lr)
+        if is_due(done, args.checkpoint_every, args.steps):
             elapsed_s = time.perf_counter() - started
-            checkpoint(done)
+            write_checkpoint(checkpoint_path, parts, done, history, elapsed_s, config)
 
-    result = {
+    summary = {
         "config": config,
         "command": command_line(config),
         "train_seeds": [train_seeds.start, train_seeds.stop],
         "data": "coco" if args.coco is not None else "synthetic",
-        "train_time_s": round(time.perf_counter() - started, 1),
-        "history": history,
-        "validation": history[-1]["validation"] if history else None,
     }
-    (args.out / "metrics.json").write_text(json.dumps(result, indent=2))
-    return result
+    return finish_run(args.out, summary, started, history)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,16 +10,24 @@ for `training.hand.evaluate` on the exported file).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
-from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from training.common.checkpoints import CHECKPOINT_NAME
+from training.common.loop import (
+    finish_run,
+    is_due,
+    optimiser_step,
+    progress_bar,
+    record_evaluation,
+    resume,
+    smooth_losses,
+    write_checkpoint,
+)
 from training.common.seeding import seed_everything
 from training.hand.data import HandBatches, load_or_render, split_seeds
 from training.hand.losses import BalancedMultiTaskLoss
@@ -32,15 +40,23 @@ WARMUP_STEPS = 200
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train a hand network on synthetic depth.")
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="tiny")
-    parser.add_argument("--aux", action=argparse.BooleanOptionalAction, default=True,
-                        help="train the auxiliary tasks (visibility, segmentation, keypose)")
+    parser.add_argument(
+        "--aux",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="train the auxiliary tasks (visibility, segmentation, keypose)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="run folder")
     parser.add_argument("--steps", type=int, default=24000)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-3)
     parser.add_argument("--weight-decay", type=float, default=1e-4)
-    parser.add_argument("--train-frames", type=int, default=None,
-                        help="prefix of the training seeds (default: all in splits.json)")
+    parser.add_argument(
+        "--train-frames",
+        type=int,
+        default=None,
+        help="prefix of the training seeds (default: all in splits.json)",
+    )
     parser.add_argument("--val-frames", type=int, default=500)
     parser.add_argument("--eval-every", type=int, default=2000)
     parser.add_argument("--checkpoint-every", type=int, default=250)
@@ -67,70 +83,48 @@ def train(args: argparse.Namespace) -> dict:
     train_seeds = split_seeds("train", args.train_frames)
     val_seeds = split_seeds("validation", args.val_frames)
     train_batches = HandBatches(
-        load_or_render(train_seeds, args.cache_dir, args.render_workers), augment=True)
+        load_or_render(train_seeds, args.cache_dir, args.render_workers), augment=True
+    )
 
     model = build_hand_net(args.arch)
     criterion = BalancedMultiTaskLoss(args.aux)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: learning_rate_factor(step, args.steps))
-    history: list[dict] = []
-    start_step, elapsed_s = 0, 0.0
+        optimizer, lambda step: learning_rate_factor(step, args.steps)
+    )
+    parts = {"model": model, "criterion": criterion, "optimizer": optimizer, "scheduler": scheduler}
     checkpoint_path = args.out / CHECKPOINT_NAME
-    if (state := load_checkpoint(checkpoint_path)) is not None:
-        model.load_state_dict(state["model"])
-        criterion.load_state_dict(state["criterion"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_step, history, elapsed_s = state["step"], state["history"], state["elapsed_s"]
-        print(f"resumed from {checkpoint_path} at step {start_step}")
-
-    def checkpoint(step: int) -> None:
-        save_checkpoint(checkpoint_path, model=model.state_dict(), criterion=criterion.state_dict(),
-                        optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
-                        step=step, history=history, elapsed_s=elapsed_s, config=config)
+    start_step, history, elapsed_s = resume(checkpoint_path, parts)
 
     model.train()
     started = time.perf_counter() - elapsed_s
     running: dict[str, float] = {}
-    progress = tqdm(range(start_step, args.steps), initial=start_step, total=args.steps,
-                    desc=args.out.name, unit="step")
+    progress = progress_bar(start_step, args.steps, args.out.name)
     for step in progress:
         # Batches depend only on (seed, step), so a resumed run sees the same data.
         rng = np.random.default_rng([args.seed, step])
         indices = rng.integers(0, train_batches.size, args.batch_size)
         batch = train_batches.batch(indices, rng)
-        loss, parts = criterion(model(batch.inputs), batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        for name, value in parts.items():
-            running[name] = 0.98 * running.get(name, value) + 0.02 * value
+        loss, losses = criterion(model(batch.inputs), batch)
+        optimiser_step(loss, optimizer, scheduler)
+        smooth_losses(running, losses)
         progress.set_postfix(heat=f"{running['heatmaps']:.3f}", pres=f"{running['presence']:.3f}")
         done = step + 1
-        if done % args.eval_every == 0 or done == args.steps:
+        if is_due(done, args.eval_every, args.steps):
             elapsed_s = time.perf_counter() - started
             metrics = validate(model, val_seeds)
             model.train()
-            history.append({"step": done, "elapsed_s": round(elapsed_s, 1),
-                            "train_losses": dict(running), "validation": metrics})
-            tqdm.write(json.dumps(history[-1]))
-        if done % args.checkpoint_every == 0 or done == args.steps:
+            record_evaluation(history, done, elapsed_s, running, metrics)
+        if is_due(done, args.checkpoint_every, args.steps):
             elapsed_s = time.perf_counter() - started
-            checkpoint(done)
+            write_checkpoint(checkpoint_path, parts, done, history, elapsed_s, config)
 
-    result = {
+    summary = {
         "config": config,
         "train_seeds": [train_seeds.start, train_seeds.stop],
         "validation_seeds": [val_seeds.start, val_seeds.stop],
-        "train_time_s": round(time.perf_counter() - started, 1),
-        "history": history,
-        "validation": history[-1]["validation"] if history else None,
     }
-    (args.out / "metrics.json").write_text(json.dumps(result, indent=2))
-    return result
+    return finish_run(args.out, summary, started, history)
 
 
 def main(argv: list[str] | None = None) -> None:

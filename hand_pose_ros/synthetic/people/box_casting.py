@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from hand_pose_ros.synthetic.ray_casting import RayGrid, _pairs
+from hand_pose_ros.synthetic.ray_casting import (
+    RayGrid,
+    box_entry_depths,
+    pixel_pairs,
+    z_buffer,
+)
 
 _NEAR_M = 0.02
 _CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
@@ -45,25 +50,6 @@ def cast_boxes(
     """Slab test of every ray in each box's bounds; z-buffer into depth / object_map (H*W)."""
     if centre.shape[0] == 0:
         return
-    prim, u, v = _pairs(grid, _corner_bboxes(grid, centre, rotation, half))
-    x = grid.x_n32[u]
-    y = grid.y_n32[v]
-    f32 = np.float32
-    origin = np.einsum("nji,nj->ni", rotation, centre)  # box centre in box coordinates
-    t_near = np.full(x.shape, -np.inf, f32)
-    t_far = np.full(x.shape, np.inf, f32)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for i in range(3):
-            r = rotation[:, :, i].astype(f32)[prim]
-            d = r[:, 0] * x + r[:, 1] * y + r[:, 2]
-            inv = f32(1.0) / d
-            lo = (origin[:, i] - half[:, i]).astype(f32)[prim] * inv
-            hi = (origin[:, i] + half[:, i]).astype(f32)[prim] * inv
-            np.fmax(t_near, np.minimum(lo, hi), out=t_near)
-            np.fmin(t_far, np.maximum(lo, hi), out=t_far)
-    pix = v * grid.width + u
-    hit = (t_near <= t_far) & (t_near > _NEAR_M) & (t_near < depth[pix])
-    obj, pix, t = np.asarray(object_ids)[prim[hit]], pix[hit], t_near[hit]
-    np.minimum.at(depth, pix, t)
-    winner = t == depth[pix]
-    object_map[pix[winner]] = obj[winner]
+    prim, u, v = pixel_pairs(grid, _corner_bboxes(grid, centre, rotation, half))
+    t = box_entry_depths(grid, prim, u, v, centre, rotation, half)
+    z_buffer(depth, object_map, np.asarray(object_ids)[prim], v * grid.width + u, t)

@@ -11,14 +11,12 @@ tinted. mosaic.png holds all frames. Pillow is needed here only.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
 from hand_pose_ros.core.skeletons import COCO_KEYPOINT_NAMES, COCO_SKELETON_EDGES
 from hand_pose_ros.synthetic.people.frames import PeopleFrame, render_people_frame
 from hand_pose_ros.synthetic.preview import colourise_depth
+from hand_pose_ros.synthetic.preview_sheets import preview_parser, write_sheets
 
 _PALETTE = np.array(
     [
@@ -71,20 +69,15 @@ def frame_panels(frame: PeopleFrame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, required=True, help="output directory")
-    parser.add_argument("--count", type=int, default=6, help="number of frames")
-    parser.add_argument("--seed", type=int, default=0, help="first seed (or sequence seed)")
-    parser.add_argument("--width", type=int, default=640)
-    parser.add_argument("--height", type=int, default=480)
-    parser.add_argument(
-        "--sequence", action="store_true", help="frames of one PeopleSequence instead"
+    parser = preview_parser(
+        __doc__.split("\n\n")[0],
+        count=6,
+        width=640,
+        height=480,
+        sequence_help="frames of one PeopleSequence instead",
+        stride=5,
     )
-    parser.add_argument("--stride", type=int, default=5, help="frame step for --sequence")
     args = parser.parse_args(argv)
-    from PIL import Image
-
-    args.out.mkdir(parents=True, exist_ok=True)
     if args.sequence:
         from hand_pose_ros.synthetic.people.sequences import PeopleSequence
 
@@ -94,20 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         frames = [
             render_people_frame(args.seed + i, args.width, args.height) for i in range(args.count)
         ]
-    panels = []
-    for i, frame in enumerate(frames):
-        panel = frame_panels(frame)
-        panel.save(args.out / f"frame_{i:03d}.png")
-        panels.append(panel)
-    columns = 2
-    rows = (len(panels) + columns - 1) // columns
-    pw, ph = panels[0].size
-    mosaic = Image.new("RGB", (columns * pw, rows * ph))
-    for i, panel in enumerate(panels):
-        mosaic.paste(panel, ((i % columns) * pw, (i // columns) * ph))
-    mosaic.save(args.out / "mosaic.png")
-    print(f"wrote {len(panels)} frames and mosaic.png to {args.out}")
-    return 0
+    return write_sheets(frames, frame_panels, args.out)
 
 
 if __name__ == "__main__":
