@@ -1,12 +1,14 @@
 """How decoding (NMS, top-k, associative-embedding grouping, refinement) scales with people.
 
-For 1..10 people, network outputs are constructed as a well-trained LitePose would produce
-them (Gaussian heatmaps at 1/4 and 1/2, one tag per person; tests.core.body_stand_in) and
-BodyDecoder.decode is timed, with and without the flip-test pass. The table gives medians
-and the decode time as a fraction of a 30 Hz frame period and, with --model, of that model's
-measured per-frame time (preprocess + ONNX inference at 640x480) on one core.
+Two tables. First, for 1..10 people, network outputs constructed as a well-trained LitePose
+would produce them (Gaussian heatmaps at 1/4 and 1/2, one tag per person;
+tests.core.body_stand_in): BodyDecoder.decode is timed with and without the flip-test pass, as
+a fraction of a 30 Hz frame period and, with --model, of that model's per-frame time
+(preprocess + ONNX inference at 640x480) on one core. Second, with --model, the real model on
+rendered 640x480 frames with 1..10 people placed: decode (NMS, grouping, refinement) against
+the whole core frame (preprocess + inference + decode + depth lifting), medians over frames.
 
-    .venv/bin/python bench/body_decode_scaling.py [--repeats 50] [--model PATH]
+    .venv/bin/python bench/body_decode_scaling.py [--repeats 50] [--model PATH] [--frames 12]
 """
 
 from __future__ import annotations
@@ -94,10 +96,47 @@ def model_frame_s(model_path: str, repeats: int) -> float:
     return float(np.median([t["preprocess_s"] + t["inference_s"] for t in timings]))
 
 
+def rendered_scaling(model_path: str, frames_per_row: int) -> None:
+    """Decode share of the core frame time with a real model on rendered RGB-D frames."""
+    from hand_pose_ros.core.body_estimator import BodyEstimator
+    from hand_pose_ros.core.model_runtime import OnnxModel
+    from hand_pose_ros.synthetic.people import render_people_frame
+
+    estimator = BodyEstimator(OnnxModel(model_path))
+    print(
+        f"\nreal model on rendered 640x480 RGB-D frames ({model_path}), median of "
+        f"{frames_per_row} frames per row"
+    )
+    print(
+        f"{'placed':>6} {'truth':>5} {'found':>5} {'decode ms':>10} {'frame ms':>9} {'decode %':>9}"
+    )
+    for count in range(1, MAX_PEOPLE + 1):
+        rows = []
+        for seed in range(frames_per_row):
+            frame = render_people_frame(10_000_000 + 100 * count + seed, 640, 480, num_people=count)
+            depth_m = np.where(frame.depth_mm > 0, frame.depth_mm / 1000.0, np.nan)
+            estimator.estimate(frame.color, depth_m, frame.intrinsics)  # warm caches
+            result = estimator.estimate(frame.color, depth_m, frame.intrinsics)
+            rows.append(
+                (
+                    len(frame.keypoints_uv),
+                    len(result.score),
+                    result.timings["decode_s"],
+                    sum(result.timings.values()),
+                )
+            )
+        truth, found, decode_s, total_s = (np.median(column) for column in zip(*rows))
+        print(
+            f"{count:>6} {truth:>5.0f} {found:>5.0f} {decode_s * 1e3:>10.2f} "
+            f"{total_s * 1e3:>9.2f} {decode_s / total_s * 100:>8.1f}%"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=50, help="timed decodes per row")
     parser.add_argument("--model", default="", help="ONNX body model for the frame-time column")
+    parser.add_argument("--frames", type=int, default=12, help="rendered frames per row")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     decoder = BodyDecoder(body_metadata())
@@ -133,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.model:
             row += f" {plain_s / frame_s * 100:>15.1f}%"
         print(row)
+    if args.model:
+        rendered_scaling(args.model, args.frames)
     return 0
 
 

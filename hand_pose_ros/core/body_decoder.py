@@ -28,7 +28,10 @@ from hand_pose_ros.core.model_metadata import (
 
 _LOG_FLOOR = 1e-10
 REFINE_MIN_HEAT = 0.01
-"""Heatmap value below which a pixel is not considered when refining a missing joint."""
+"""Heatmap value below which a peak is not considered when refining a missing joint."""
+REFINE_PEAKS_PER_PERSON = 2
+"""Peaks per joint kept for refinement, per ``max_people``: room for the weak peaks of people
+whose joint fell below the detection threshold."""
 _SUBPIXEL_LIMIT_PX = 0.5
 
 
@@ -359,52 +362,55 @@ class BodyDecoder:
         )
         tag_cols = np.minimum(((np.arange(width) + 0.5) / ratio).astype(np.intp), tags.shape[3] - 1)
 
+        # One NMS pass serves both steps: peaks are sorted by score per joint, so the first
+        # max_people columns hold the grouping candidates (>= detection threshold) and the
+        # weaker peaks behind them are what refinement may still pick.
         y, x, score = top_candidates(
-            fused, self.nms_kernel_px, self.detection_threshold, self.max_people, self._scratch
+            fused,
+            self.nms_kernel_px,
+            min(self.detection_threshold, REFINE_MIN_HEAT),
+            self.max_people * REFINE_PEAKS_PER_PERSON,
+            self._scratch,
         )
         joint_index = np.arange(joints)[:, None]
-        candidate_tags = tags[joint_index, :, tag_rows[y], tag_cols[x]]  # (J, K, D)
-        candidate_xy = np.stack([x, y], axis=-1).astype(np.float64)
+        peak_tags = tags[joint_index, :, tag_rows[y], tag_cols[x]]  # (J, K, D)
+        peak_xy = np.stack([x, y], axis=-1).astype(np.float64)
+        grouping = slice(0, self.max_people)
         people = group_candidates(
-            candidate_xy,
-            score,
-            candidate_tags,
+            peak_xy[:, grouping],
+            score[:, grouping],
+            peak_tags[:, grouping],
             self.detection_threshold,
             self.tag_threshold,
             self.max_people,
             self.joint_order,
         )
         if self.refine and len(people):
-            self._refine_missing(people, fused, tags, tag_rows, tag_cols)
+            self._refine_missing(people, peak_xy, score, peak_tags)
         return self._finish(people, fused, stride)
 
+    @staticmethod
     def _refine_missing(
-        self,
-        people: GroupedPeople,
-        fused: np.ndarray,
-        tags: np.ndarray,
-        tag_rows: np.ndarray,
-        tag_cols: np.ndarray,
+        people: GroupedPeople, peak_xy: np.ndarray, peak_score: np.ndarray, peak_tags: np.ndarray
     ) -> None:
-        """Give each person its missing joints: the pixel maximising heatmap - round(tag
-        distance to the person's mean tag), as associative-embedding decoders do. Only pixels
-        with heat >= REFINE_MIN_HEAT are searched (a few hundred instead of the whole map; a
-        weaker pixel could only give a near-zero score); a joint with none stays missing."""
+        """Give each person its missing joints: the heatmap peak maximising heat - round(tag
+        distance to the person's mean tag), as associative-embedding decoders do. Searching
+        peaks (local maxima >= REFINE_MIN_HEAT) rather than every pixel: the maximiser of that
+        piecewise-shifted heat is a peak of the joint's map, and it keeps decoding cheap when a
+        frame is full of people. A joint with no peak at all stays missing."""
+        person, joint = np.nonzero(~people.found)
+        if person.size == 0:
+            return
         mean_tag = people.mean_tag.astype(np.float32)  # (P, D)
-        width = fused.shape[2]
-        for j in np.flatnonzero(~people.found.all(axis=0)):
-            missing = np.flatnonzero(~people.found[:, j])
-            heat = fused[j].reshape(-1)
-            pixels = np.flatnonzero(heat >= REFINE_MIN_HEAT)
-            if pixels.size == 0:
-                continue
-            py, px = np.divmod(pixels, width)
-            pixel_tags = tags[j][:, tag_rows[py], tag_cols[px]].T  # (M, D)
-            distance = np.sqrt(((pixel_tags[None] - mean_tag[missing, None]) ** 2).sum(axis=2))
-            best = pixels[(heat[pixels][None] - np.round(distance)).argmax(axis=1)]
-            by, bx = np.divmod(best, width)
-            people.xy[missing, j] = np.stack([bx, by], axis=-1)
-            people.score[missing, j] = heat[best]
+        heat = peak_score[joint]  # (M, K), -1 in unused slots
+        distance = np.sqrt(((peak_tags[joint] - mean_tag[person, None]) ** 2).sum(axis=2))
+        usable = heat >= REFINE_MIN_HEAT
+        objective = np.where(usable, heat - np.round(distance), -np.inf)
+        best = objective.argmax(axis=1)
+        chosen = usable[np.arange(person.size), best]
+        person, joint, best = person[chosen], joint[chosen], best[chosen]
+        people.xy[person, joint] = peak_xy[joint, best]
+        people.score[person, joint] = peak_score[joint, best]
 
     def _finish(self, people: GroupedPeople, fused: np.ndarray, stride: float) -> DecodedPeople:
         count, joints = people.score.shape
