@@ -43,6 +43,7 @@ lint: $(STAMP)
 # $(DEMO_OUT)/robot/.
 demo: $(STAMP)
 	$(PY) -m hand_pose_ros.runner --pipeline wearable --out $(DEMO_OUT)
+	$(PY) -m hand_pose_ros.runner --pipeline robot --frames 60 --out $(DEMO_OUT)/robot
 
 bench: $(STAMP)
 	$(PY) bench/hand_node_latency.py
@@ -66,6 +67,7 @@ body-model: $(STAMP)
 	$(PY) -m training.body.export --run $(BODY_RUN) --out $(BODY_MODEL)
 	$(PY) -m training.body.evaluate --model $(BODY_MODEL) --split test --embed
 	$(PY) -m training.body.evaluate --model $(BODY_MODEL) --split test --flip-test --embed
+	$(PY) -m training.common.model_card $(BODY_MODEL)
 
 body-ablation: $(STAMP)
 	$(PY) -m training.body.ablation --steps 2000 --input 128x128 --threads 1 --out $(BODY_ABLATION)

@@ -268,10 +268,12 @@ def _check_model_against_ground_truth(ros_context, model_path: Path, frames: int
     summary = metrics.summary()
     assert summary["truth_people"] >= frames
     if model_path == shipped_model_path():
-        # Loose floors for a CPU-trained XS model; the integrator tightens them to the
-        # shipped model's measured figures (training.body.evaluate, model card).
-        assert summary["mean_oks"] >= 0.3, summary
-        assert summary["median_3d_error_mm_1_4m"] <= 250.0, summary
+        # Floors just under what the shipped model measures on these 8 fixed frames (mean OKS
+        # 0.404, recall 0.42, median 3D error 64 mm): a regression anywhere between the image
+        # message and the published cloud shows here. Retraining moves them.
+        assert summary["mean_oks"] >= 0.38, summary
+        assert summary["recall@oks0.5"] >= 0.35, summary
+        assert summary["median_3d_error_mm_1_4m"] <= 80.0, summary
     return summary
 
 

@@ -18,7 +18,9 @@ _PERCENT_METRICS = ("pck@0.1", "presence_accuracy", "depth_coverage")
 
 def _format(name: str, value: object) -> str:
     if isinstance(value, float):
-        return f"{100 * value:.1f}%" if name in _PERCENT_METRICS else f"{value:.2f}"
+        if name in _PERCENT_METRICS:
+            return f"{100 * value:.1f}%"
+        return f"{value:.3f}" if abs(value) < 1 else f"{value:.2f}"
     return str(value)
 
 
