@@ -87,6 +87,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=4e-3)
     parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument(
+        "--norm-weight-decay",
+        type=float,
+        default=None,
+        help="L2 decay of BatchNorm scales/shifts and biases (default: --weight-decay, as the "
+        "shipped run). With Adam's coupled decay, 0 keeps little-used residual blocks alive "
+        "(README, Known limits)",
+    )
     parser.add_argument("--schedule", choices=("cosine", "step"), default="cosine")
     parser.add_argument("--pull-weight", type=float, default=AE_PULL_WEIGHT)
     parser.add_argument("--push-weight", type=float, default=AE_PUSH_WEIGHT)
@@ -113,6 +121,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def parameter_groups(model: torch.nn.Module, args: argparse.Namespace) -> list[dict]:
+    """Conv weights decay by --weight-decay; 1-D parameters (norm scales/shifts, biases) by
+    --norm-weight-decay, which defaults to the same value."""
+    norm_decay = args.weight_decay if args.norm_weight_decay is None else args.norm_weight_decay
+    weights = [p for p in model.parameters() if p.ndim > 1]
+    vectors = [p for p in model.parameters() if p.ndim <= 1]
+    return [
+        {"params": weights, "weight_decay": args.weight_decay},
+        {"params": vectors, "weight_decay": norm_decay},
+    ]
+
+
 def learning_rate_factor(step: int, total_steps: int, schedule: str = "cosine") -> float:
     """Linear warm-up, then cosine decay to zero or two /10 steps."""
     warmup = min(WARMUP_STEPS, max(1, total_steps // 10))
@@ -137,6 +157,11 @@ def command_line(config: dict) -> str:
         f"--lr {config['lr']}",
         f"--schedule {config['schedule']}",
         f"--pull-weight {config['pull_weight']:g}",
+        *(
+            [f"--norm-weight-decay {config['norm_weight_decay']:g}"]
+            if config.get("norm_weight_decay") is not None
+            else []
+        ),
         f"--push-weight {config['push_weight']:g}",
         f"--seed {config['seed']}",
         f"--threads {config['threads']}",
@@ -217,7 +242,7 @@ def train(args: argparse.Namespace, render_fn=None, version: str | None = None) 
         args.size, num_joints=len(layout), kernel_size=args.kernel, head=args.head
     ).to(memory_format=torch.channels_last)
     criterion = LitePoseLoss(args.pull_weight, args.push_weight)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    optimizer = torch.optim.Adam(parameter_groups(model, args), lr=args.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_factor(step, args.steps, args.schedule)
     )
