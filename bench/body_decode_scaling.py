@@ -25,6 +25,9 @@ if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
 from hand_pose_ros.core.body_decoder import BodyDecoder  # noqa: E402
+from hand_pose_ros.core.body_estimator import BodyEstimator  # noqa: E402
+from hand_pose_ros.core.model_runtime import OnnxModel  # noqa: E402
+from hand_pose_ros.synthetic.people import render_people_frame  # noqa: E402
 from tests.core.body_stand_in import (  # noqa: E402
     INPUT_HEIGHT,
     INPUT_WIDTH,
@@ -84,27 +87,17 @@ def _median_s(function, repeats: int) -> float:
     return float(np.median(times))
 
 
-def model_frame_s(model_path: str, repeats: int) -> float:
+def model_frame_s(estimator: BodyEstimator, repeats: int) -> float:
     """Median preprocess + inference time of a model on a rendered 640x480 frame."""
-    from hand_pose_ros.core.body_estimator import BodyEstimator
-    from hand_pose_ros.core.model_runtime import OnnxModel
-    from hand_pose_ros.synthetic.people import render_people_frame
-
-    estimator = BodyEstimator(OnnxModel(model_path))
     frame = render_people_frame(3, 640, 480)
     timings = [estimator.estimate(frame.color).timings for _ in range(repeats)]
     return float(np.median([t["preprocess_s"] + t["inference_s"] for t in timings]))
 
 
-def rendered_scaling(model_path: str, frames_per_row: int) -> None:
+def rendered_scaling(estimator: BodyEstimator, frames_per_row: int) -> None:
     """Decode share of the core frame time with a real model on rendered RGB-D frames."""
-    from hand_pose_ros.core.body_estimator import BodyEstimator
-    from hand_pose_ros.core.model_runtime import OnnxModel
-    from hand_pose_ros.synthetic.people import render_people_frame
-
-    estimator = BodyEstimator(OnnxModel(model_path))
     print(
-        f"\nreal model on rendered 640x480 RGB-D frames ({model_path}), median of "
+        f"\nreal model on rendered 640x480 RGB-D frames ({estimator.model.path}), median of "
         f"{frames_per_row} frames per row"
     )
     print(
@@ -140,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     decoder = BodyDecoder(body_metadata())
-    frame_s = model_frame_s(args.model, 10) if args.model else float("nan")
+    estimator = BodyEstimator(OnnxModel(args.model)) if args.model else None
+    frame_s = model_frame_s(estimator, 10) if estimator else float("nan")
     header = f"{'people':>6} {'found':>5} {'decode ms':>10} {'flip ms':>8} {'% of 33 ms':>10}" + (
         f" {'% of model frame':>16}" if args.model else ""
     )
@@ -172,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.model:
             row += f" {plain_s / frame_s * 100:>15.1f}%"
         print(row)
-    if args.model:
-        rendered_scaling(args.model, args.frames)
+    if estimator:
+        rendered_scaling(estimator, args.frames)
     return 0
 
 

@@ -364,13 +364,15 @@ class BodyDecoder:
 
         # One NMS pass serves both steps: peaks are sorted by score per joint, so the first
         # max_people columns hold the grouping candidates (>= detection threshold) and the
-        # weaker peaks behind them are what refinement may still pick.
+        # weaker peaks behind them are what refinement may still pick. Without refinement,
+        # only the grouping candidates are gathered.
+        if self.refine:
+            peak_threshold = min(self.detection_threshold, REFINE_MIN_HEAT)
+            peaks_per_joint = self.max_people * REFINE_PEAKS_PER_PERSON
+        else:
+            peak_threshold, peaks_per_joint = self.detection_threshold, self.max_people
         y, x, score = top_candidates(
-            fused,
-            self.nms_kernel_px,
-            min(self.detection_threshold, REFINE_MIN_HEAT),
-            self.max_people * REFINE_PEAKS_PER_PERSON,
-            self._scratch,
+            fused, self.nms_kernel_px, peak_threshold, peaks_per_joint, self._scratch
         )
         joint_index = np.arange(joints)[:, None]
         peak_tags = tags[joint_index, :, tag_rows[y], tag_cols[x]]  # (J, K, D)
