@@ -62,7 +62,8 @@ hand-ablation: $(STAMP)
 
 body-model: $(STAMP)
 	$(PY) -m training.body.train --size XS --kernel 7 --head fusion --render 256x192 \
-		--input 192x144 --steps 5000 --batch-size 16 --lr 4e-3 --schedule cosine --threads 1 \
+		--input 192x144 --steps 5000 --batch-size 16 --lr 4e-3 --schedule cosine --norm-weight-decay 0 \
+		--threads 1 \
 		--out $(BODY_RUN)
 	$(PY) -m training.body.export --run $(BODY_RUN) --out $(BODY_MODEL)
 	$(PY) -m training.body.evaluate --model $(BODY_MODEL) --split test --embed

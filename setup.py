@@ -54,6 +54,7 @@ setup(
         "console_scripts": [
             "hand_pose_node = hand_pose_ros.nodes.hand_pose_node:main",
             "body_pose_node = hand_pose_ros.nodes.body_pose_node:main",
+            "video_pose_node = hand_pose_ros.nodes.video_pose_node:main",
             "hand_pose_run = hand_pose_ros.runner.cli:main",
         ],
     },

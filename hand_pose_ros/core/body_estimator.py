@@ -61,6 +61,27 @@ def depth_scale(
     return sx, sy
 
 
+def check_depth_input(
+    height: int, width: int, depth_m: np.ndarray | None, intrinsics: Intrinsics | None
+) -> None:
+    """ValueError unless a depth image (if any) can be lifted against this colour image."""
+    if depth_m is None:
+        return
+    if intrinsics is None:
+        raise ValueError("a depth image needs the colour camera's intrinsics")
+    if (intrinsics.width, intrinsics.height) != (width, height):
+        raise ValueError(
+            f"intrinsics are for a {intrinsics.width}x{intrinsics.height} image but the "
+            f"colour image is {width}x{height}"
+        )
+    if depth_m.dtype.kind != "f":
+        raise ValueError(
+            f"depth must be floating-point metres (NaN invalid), got {depth_m.dtype}; "
+            f"convert 16UC1 millimetres first"
+        )
+    depth_scale(depth_m.shape, height, width)
+
+
 def lift_people(
     uv_px: np.ndarray,
     depth_m: np.ndarray,
@@ -168,20 +189,7 @@ class BodyEstimator:
         if rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError(f"expected an (H, W, 3) RGB image, got shape {rgb.shape}")
         height, width = rgb.shape[:2]
-        if depth_m is not None:
-            if intrinsics is None:
-                raise ValueError("a depth image needs the colour camera's intrinsics")
-            if (intrinsics.width, intrinsics.height) != (width, height):
-                raise ValueError(
-                    f"intrinsics are for a {intrinsics.width}x{intrinsics.height} image but the "
-                    f"colour image is {width}x{height}"
-                )
-            if depth_m.dtype.kind != "f":
-                raise ValueError(
-                    f"depth must be floating-point metres (NaN invalid), got {depth_m.dtype}; "
-                    f"convert 16UC1 millimetres first"
-                )
-            depth_scale(depth_m.shape, height, width)  # fail before inference
+        check_depth_input(height, width, depth_m, intrinsics)  # fail before inference
         start = time.perf_counter()
         letterbox = self._letterbox_for(height, width)
         network_input, _ = make_body_input(rgb, self.model.input_spec, letterbox, self._input)

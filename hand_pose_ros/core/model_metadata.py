@@ -16,6 +16,17 @@ from typing import Any
 METADATA_KEY = "hand_pose_ros"
 HAND_POSE_TASK = "hand_pose_2.5d"
 BODY_POSE_TASK = "body_pose_2d_ae"
+VIDEO_POSE_TASK = "video_pose_dkd"
+VIDEO_INPUT_ROLES: tuple[str, ...] = ("image", "previous_features", "boxes", "pose_maps")
+VIDEO_OUTPUT_ROLES: tuple[str, ...] = ("features", "heatmaps")
+VIDEO_ROI_KEYS: tuple[str, ...] = (
+    "height_cells",
+    "width_cells",
+    "expand",
+    "min_height_px",
+    "pose_map_sigma_cells",
+    "min_keypoint_score",
+)
 SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (1,)
 REQUIRED_OUTPUT_ROLES: tuple[str, ...] = ("heatmaps", "presence")
 OPTIONAL_OUTPUT_ROLES: tuple[str, ...] = ("visibility", "segmentation", "keypose")
@@ -103,6 +114,8 @@ def validate_metadata(metadata: Any, source: str) -> None:
         raise fail("'heatmap_sigma_px' must be a positive number")
     if metadata["task"] == BODY_POSE_TASK:
         _validate_body(metadata, len(names), fail)
+    elif metadata["task"] == VIDEO_POSE_TASK:
+        _validate_video(metadata, fail)
     else:  # The hand contract, also for unknown tasks: a node then rejects the task by name.
         _validate_hand(metadata, fail)
 
@@ -247,6 +260,36 @@ def _validate_body_outputs(outputs: Any, fail) -> None:
             f"'outputs.tags.stride' ({tags['stride']}) must equal 'outputs.heatmaps.stride' "
             f"({outputs['heatmaps']['stride']}): tags are read at heatmap peaks"
         )
+
+
+def _validate_video(metadata: dict, fail) -> None:
+    """The video_pose_dkd contract: the body's RGB letterbox input plus tracking state.
+
+    ``inputs``/``outputs`` map each role to its graph name; ``features`` says the shape of the
+    state carried from frame to frame; ``roi`` the grid the person heatmaps live on.
+    """
+    _validate_body_input(metadata.get("input"), fail)
+    for section, roles in (("inputs", VIDEO_INPUT_ROLES), ("outputs", VIDEO_OUTPUT_ROLES)):
+        names = metadata.get(section)
+        if not isinstance(names, dict) or not all(
+            isinstance(names.get(role), str) and names[role] for role in roles
+        ):
+            raise fail(f"'{section}' must map each of {list(roles)} to a graph name")
+    features = metadata.get("features")
+    if not isinstance(features, dict) or not all(
+        _is_int(features.get(key)) and features[key] > 0 for key in ("channels", "stride")
+    ):
+        raise fail("'features' must give positive integers 'channels' and 'stride'")
+    roi = metadata.get("roi")
+    if not isinstance(roi, dict) or not all(
+        _is_number(roi.get(key)) and roi[key] >= 0 for key in VIDEO_ROI_KEYS
+    ):
+        raise fail(f"'roi' must give non-negative numbers {list(VIDEO_ROI_KEYS)}")
+    for key in ("height_cells", "width_cells"):
+        if not _is_int(roi[key]) or roi[key] < 3:
+            raise fail(f"'roi.{key}' must be an integer >= 3")
+    if roi["expand"] < 1.0:
+        raise fail("'roi.expand' must be >= 1 (the box covers the pose)")
 
 
 def _number_list(value: Any, key: str, length: int, fail, positive: bool = False) -> list[float]:

@@ -204,11 +204,23 @@ class BodyPoseNode(PoseNodeBase):
                     f"{width}x{height}, another aspect ratio: is the depth registered to "
                     "colour (e.g. aligned_depth_to_color)?",
                 )
-        people = estimator.estimate(rgb, depth_m, intrinsics)
-        self._publish_outputs(frame.color.header, rgb, people, estimator)
+        people, instances = self._estimate(estimator, rgb, depth_m, intrinsics, frame.color.header)
+        self._publish_outputs(frame.color.header, rgb, people, instances, estimator.skeleton)
         self.stats.count_processed(
             time.perf_counter() - pending.received_s, float(people.timings.get("inference_s", 0))
         )
+
+    def _estimate(
+        self,
+        estimator: BodyEstimator,
+        rgb: np.ndarray,
+        depth_m: np.ndarray | None,
+        intrinsics: Intrinsics | None,
+        header: Header,
+    ) -> tuple[BodyPeople, list[int]]:
+        """The core call: people and their instance ids (detection index per frame)."""
+        people = estimator.estimate(rgb, depth_m, intrinsics)
+        return people, list(range(len(people)))
 
     def _color_rgb(self, msg: Image) -> np.ndarray:
         if msg.encoding not in COLOR_ENCODINGS:
@@ -236,11 +248,14 @@ class BodyPoseNode(PoseNodeBase):
 
     # ------------------------------------------------------------------ outputs
     def _publish_outputs(
-        self, header: Header, rgb: np.ndarray, people: BodyPeople, estimator: BodyEstimator
+        self,
+        header: Header,
+        rgb: np.ndarray,
+        people: BodyPeople,
+        instances: list[int],
+        skeleton: Sequence[tuple[int, int]],
     ) -> None:
-        count = int(people.uv_px.shape[0])
-        self._people_last_frame = count
-        instances = list(range(count))
+        self._people_last_frame = len(instances)
         self.keypoints_pub.publish(
             encode_instances_cloud(
                 header,
@@ -251,14 +266,15 @@ class BodyPoseNode(PoseNodeBase):
                 list(people.score),
             )
         )
-        skeleton = estimator.skeleton
-        self._publish_markers(header, [(i, people.xyz_m[i]) for i in instances], skeleton)
+        self._publish_markers(
+            header, [(i, people.xyz_m[k]) for k, i in enumerate(instances)], skeleton
+        )
         if self._debug_image_wanted():
             picture = np.array(rgb, dtype=np.uint8, copy=True)
             thickness = max(1, round(rgb.shape[1] * DEBUG_LINE_WIDTH_PER_PX))
             draw_hands(
                 picture,
-                [(i, people.uv_px[i]) for i in instances],
+                [(i, people.uv_px[k]) for k, i in enumerate(instances)],
                 skeleton,
                 line_thickness_px=thickness,
                 joint_radius_px=thickness,

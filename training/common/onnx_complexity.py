@@ -32,7 +32,7 @@ class Complexity:
 
 
 def _shapes(model: onnx.ModelProto) -> dict[str, tuple[int, ...]]:
-    inferred = shape_inference.infer_shapes(model)
+    inferred = shape_inference.infer_shapes(model, data_prop=True)
     shapes: dict[str, tuple[int, ...]] = {}
     graph = inferred.graph
     for value in [*graph.value_info, *graph.input, *graph.output]:

@@ -1,0 +1,1 @@
+"""Video pose: DKD propagation between LitePose keyframes, tracking, smoothing."""

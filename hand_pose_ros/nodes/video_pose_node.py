@@ -1,0 +1,118 @@
+"""video_pose_node: the body node's topics, with people tracked through the stream.
+
+Everything but the core call is body_pose_node's (inputs, colour/depth pairing, drops, outputs):
+the frame goes to VideoEstimator.estimate, which runs LitePose only on keyframes and the DKD
+tracker in between, and ``instance`` in people/keypoints is the track id, stable across frames.
+Diagnostics add the keyframe ratio and the mean compute per frame.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from std_msgs.msg import Header
+
+from hand_pose_ros.core.body_estimator import BodyPeople
+from hand_pose_ros.core.camera import Intrinsics
+from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.core.video.dkd_model import DkdModel
+from hand_pose_ros.core.video.keyframes import KeyframePolicy
+from hand_pose_ros.core.video.one_euro import OneEuroSettings
+from hand_pose_ros.core.video.tracks import TrackingSettings
+from hand_pose_ros.core.video.video_estimator import VideoEstimator
+from hand_pose_ros.nodes import pose_node_base
+from hand_pose_ros.nodes.body_pose_node import BodyPoseNode, stamp_seconds
+from hand_pose_ros.nodes.pose_node_base import spin_node
+from hand_pose_ros.nodes.video_pose_parameters import (
+    ESTIMATOR_PARAMETERS,
+    PARAMETER_SPECS,
+    SHIPPED_VIDEO_MODEL_NAME,
+)
+
+NODE_NAME = "video_pose_node"
+COST_WINDOW_FRAMES = 100
+"""Frames over which the diagnostics' keyframe ratio and mean MACs are taken."""
+
+
+class VideoPoseNode(BodyPoseNode):
+    """body_pose_node's topics and parameters plus the tracker's; see
+    config/video_pose_node.yaml."""
+
+    PARAMETER_SPECS = PARAMETER_SPECS
+    ESTIMATOR_PARAMETERS = ESTIMATOR_PARAMETERS
+
+    def __init__(self, node_name: str = NODE_NAME, **node_kwargs: Any) -> None:
+        self._recent_costs: deque[tuple[bool, int]] = deque(maxlen=COST_WINDOW_FRAMES)
+        self._tracks_last_frame = 0
+        super().__init__(node_name, **node_kwargs)
+
+    def _make_estimator(self, model: OnnxModel) -> VideoEstimator:
+        configured = str(self._param("video_model"))
+        path = (
+            Path(configured).expanduser()
+            if configured
+            else pose_node_base.shipped_model_path(SHIPPED_VIDEO_MODEL_NAME)
+        )
+        dkd = DkdModel(
+            path,
+            providers=list(self._param("providers")),
+            intra_op_threads=int(self._param("intra_op_threads")),
+        )
+        smoothing = (
+            OneEuroSettings(
+                float(self._param("smoothing_min_cutoff_hz")),
+                float(self._param("smoothing_speed_coefficient")),
+                float(self._param("smoothing_derivative_cutoff_hz")),
+            )
+            if self._param("smoothing")
+            else None
+        )
+        self._recent_costs.clear()
+        return VideoEstimator(
+            super()._make_estimator(model),
+            dkd,
+            KeyframePolicy(
+                int(self._param("keyframe_interval_frames")),
+                float(self._param("min_track_confidence")),
+            ),
+            TrackingSettings(min_association_oks=float(self._param("min_association_oks"))),
+            smoothing,
+            float(self._param("lost_track_confidence")),
+        )
+
+    def _estimate(
+        self,
+        estimator: VideoEstimator,
+        rgb: np.ndarray,
+        depth_m: np.ndarray | None,
+        intrinsics: Intrinsics | None,
+        header: Header,
+    ) -> tuple[BodyPeople, list[int]]:
+        tracked = estimator.estimate(rgb, depth_m, intrinsics, stamp_seconds(header))
+        self._recent_costs.append((tracked.is_keyframe, tracked.macs))
+        tracked.people.timings["inference_s"] = tracked.people.timings["tracking_s"]
+        return tracked.people, [int(i) for i in tracked.track_ids]
+
+    def _extra_diagnostic_values(self) -> dict[str, str | float | int]:
+        values = super()._extra_diagnostic_values()
+        costs = list(self._recent_costs)
+        values["keyframe_ratio"] = round(sum(k for k, _ in costs) / len(costs), 3) if costs else 0.0
+        values["mean_gmacs_per_frame"] = (
+            round(float(np.mean([m for _, m in costs])) / 1e9, 4) if costs else 0.0
+        )
+        estimator = self.estimator
+        values["video_model"] = estimator.dkd.name if estimator is not None else "none"
+        return values
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """Console entry point: ros2 run hand_pose_ros video_pose_node."""
+    spin_node(VideoPoseNode, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""video_pose_node's parameters: the body node's, plus the tracker's, in one table.
+
+config/video_pose_node.yaml and launch/robot.launch.py (mode:=video) use the same names.
+The keyframe model is ``model`` (LitePose, as in body_pose_node); ``video_model`` is the DKD
+tracker that runs between keyframes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hand_pose_ros.core.video.keyframes import KeyframePolicy
+from hand_pose_ros.core.video.one_euro import OneEuroSettings
+from hand_pose_ros.core.video.tracks import TrackingSettings
+from hand_pose_ros.core.video.video_estimator import DEFAULT_LOST_CONFIDENCE
+from hand_pose_ros.nodes import body_pose_parameters
+from hand_pose_ros.nodes.node_parameters import (
+    ParameterSpec,
+    at_least_one,
+    check_spec_value,
+    non_negative,
+    positive,
+    specs_by_name,
+    unit_interval,
+)
+
+SHIPPED_VIDEO_MODEL_NAME = "video_dkd_synthetic.onnx"
+
+TRACKER_PARAMETERS: frozenset[str] = frozenset(
+    {
+        "keyframe_interval_frames",
+        "min_track_confidence",
+        "lost_track_confidence",
+        "min_association_oks",
+        "smoothing",
+        "smoothing_min_cutoff_hz",
+        "smoothing_speed_coefficient",
+        "smoothing_derivative_cutoff_hz",
+    }
+)
+ESTIMATOR_PARAMETERS: frozenset[str] = (
+    body_pose_parameters.ESTIMATOR_PARAMETERS | TRACKER_PARAMETERS
+)
+"""Changing any of these rebuilds the tracker (its tracks start afresh)."""
+
+_SMOOTHING = OneEuroSettings()
+
+PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
+    *body_pose_parameters.PARAMETER_SPECS,
+    ParameterSpec(
+        "video_model",
+        "",
+        "Path of the ONNX DKD tracker (task video_pose_dkd) run between keyframes; empty = the "
+        f"shipped models/{SHIPPED_VIDEO_MODEL_NAME}. Read-only.",
+        read_only=True,
+    ),
+    ParameterSpec(
+        "keyframe_interval_frames",
+        KeyframePolicy.interval_frames,
+        "Run the full model (and find people who entered) at least every this many frames.",
+        at_least_one,
+    ),
+    ParameterSpec(
+        "min_track_confidence",
+        KeyframePolicy.min_track_confidence,
+        "A track whose mean keypoint score falls below this [0, 1] makes the next frame a "
+        "keyframe.",
+        unit_interval,
+    ),
+    ParameterSpec(
+        "lost_track_confidence",
+        DEFAULT_LOST_CONFIDENCE,
+        "A propagated track below this mean keypoint score [0, 1] is ended at once.",
+        unit_interval,
+    ),
+    ParameterSpec(
+        "min_association_oks",
+        TrackingSettings.min_association_oks,
+        "Smallest OKS [0, 1] at which a keyframe detection continues an existing track.",
+        unit_interval,
+    ),
+    ParameterSpec("smoothing", True, "One-Euro smoothing of each track's keypoints."),
+    ParameterSpec(
+        "smoothing_min_cutoff_hz",
+        _SMOOTHING.min_cutoff_hz,
+        "One-Euro cutoff at rest (Hz): lower smooths still keypoints more.",
+        positive,
+    ),
+    ParameterSpec(
+        "smoothing_speed_coefficient",
+        _SMOOTHING.speed_coefficient,
+        "One-Euro cutoff increase per px/s of keypoint speed: higher lags less on fast motion.",
+        non_negative,
+    ),
+    ParameterSpec(
+        "smoothing_derivative_cutoff_hz",
+        _SMOOTHING.derivative_cutoff_hz,
+        "One-Euro cutoff (Hz) of the speed estimate.",
+        positive,
+    ),
+)
+
+SPECS_BY_NAME: dict[str, ParameterSpec] = specs_by_name(PARAMETER_SPECS)
+
+
+def check_value(name: str, value: Any) -> str | None:
+    """None if ``value`` is acceptable for parameter ``name``, else a sentence saying why not."""
+    return check_spec_value(SPECS_BY_NAME, name, value)

@@ -1,0 +1,27 @@
+"""Keyframe policy: start, interval, and a track losing confidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hand_pose_ros.core.video.keyframes import KeyframePolicy
+
+
+def test_first_frame_then_every_interval() -> None:
+    policy = KeyframePolicy(interval_frames=3, min_track_confidence=0.3)
+    confident = np.array([0.9, 0.8])
+    assert policy.reason(None, confident) == "start"
+    assert [policy.reason(n, confident) for n in (1, 2, 3, 4)] == ["", "", "interval", "interval"]
+
+
+def test_a_weak_track_forces_a_keyframe_but_no_tracks_do_not() -> None:
+    policy = KeyframePolicy(interval_frames=10, min_track_confidence=0.3)
+    assert policy.reason(1, np.array([0.9, 0.29])) == "low_confidence"
+    assert policy.reason(1, np.array([])) == ""
+
+
+@pytest.mark.parametrize("arguments", [(0, 0.3), (5, 1.5), (5, -0.1)])
+def test_invalid_policies_are_refused(arguments) -> None:
+    with pytest.raises(ValueError):
+        KeyframePolicy(*arguments)
