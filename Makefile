@@ -21,7 +21,16 @@ BODY_RUN ?= runs/body_xs
 BODY_MODEL ?= hand_pose_ros/models/body_litepose_xs.onnx
 BODY_ABLATION ?= runs/body_ablation
 
-.PHONY: venv test lint demo bench hand-model hand-ablation body-model body-ablation clean distclean
+# The shipped DKD video tracker and its ablation (without the temporal discriminator); both are
+# evaluated against per-frame LitePose with the shipped body model as keyframe model.
+VIDEO_RUN ?= runs/video_dkd
+VIDEO_MODEL ?= hand_pose_ros/models/video_dkd_synthetic.onnx
+VIDEO_ABLATION_RUN ?= runs/video_dkd_no_discriminator
+VIDEO_ABLATION_MODEL ?= runs/video_dkd_no_discriminator/video_dkd_no_discriminator.onnx
+VIDEO_TRAIN_FLAGS = --steps 4000 --batch-size 8 --clip-length 4 --seed 0 --threads 1
+
+.PHONY: venv test lint demo bench hand-model hand-ablation body-model body-ablation video-model \
+	video-ablation clean distclean
 
 venv: $(STAMP)
 
@@ -39,16 +48,18 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-# Both pipelines, wearable then robot: pictures + summary.json under $(DEMO_OUT)/ and
-# $(DEMO_OUT)/robot/.
+# Wearable, robot per frame, robot video (tracked): pictures + summary.json under
+# $(DEMO_OUT)/, $(DEMO_OUT)/robot/ and $(DEMO_OUT)/video/.
 demo: $(STAMP)
 	$(PY) -m hand_pose_ros.runner --pipeline wearable --out $(DEMO_OUT)
 	$(PY) -m hand_pose_ros.runner --pipeline robot --frames 60 --out $(DEMO_OUT)/robot
+	$(PY) -m hand_pose_ros.runner --pipeline video --frames 60 --out $(DEMO_OUT)/video
 
 bench: $(STAMP)
 	$(PY) bench/hand_node_latency.py
 	$(PY) bench/body_node_latency.py
 	$(PY) bench/body_decode_scaling.py
+	$(PY) bench/video_vs_body_node.py
 
 hand-model: $(STAMP)
 	$(PY) -m training.hand.train --arch tiny --aux --steps 24000 --threads 1 --out $(HAND_RUN)
@@ -73,9 +84,39 @@ body-model: $(STAMP)
 body-ablation: $(STAMP)
 	$(PY) -m training.body.ablation --steps 2000 --input 128x128 --threads 1 --out $(BODY_ABLATION)
 
+video-model: $(STAMP)
+	$(PY) -m training.video.train $(VIDEO_TRAIN_FLAGS) --adversarial-weight 0.05 --out $(VIDEO_RUN)
+	$(PY) -m training.video.export --run $(VIDEO_RUN) --out $(VIDEO_MODEL)
+	$(PY) -m training.video.evaluate --model $(VIDEO_MODEL) --body-model $(BODY_MODEL) \
+		--split test --embed
+	$(PY) -m training.common.model_card $(VIDEO_MODEL)
+
+video-ablation: $(STAMP)
+	$(PY) -m training.video.train $(VIDEO_TRAIN_FLAGS) --adversarial-weight 0 \
+		--out $(VIDEO_ABLATION_RUN)
+	$(PY) -m training.video.export --run $(VIDEO_ABLATION_RUN) --out $(VIDEO_ABLATION_MODEL) \
+		--name dkd_synthetic_no_discriminator
+	$(PY) -m training.video.evaluate --model $(VIDEO_ABLATION_MODEL) --body-model $(BODY_MODEL) \
+		--split test --out $(VIDEO_ABLATION_RUN)/test_metrics.json
+
 clean:
 	rm -rf build install log $(DEMO_OUT) *.egg-info .pytest_cache .ruff_cache .hypothesis
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
-distclean: clean
+distvideo-model: $(STAMP)
+	$(PY) -m training.video.train $(VIDEO_TRAIN_FLAGS) --adversarial-weight 0.05 --out $(VIDEO_RUN)
+	$(PY) -m training.video.export --run $(VIDEO_RUN) --out $(VIDEO_MODEL)
+	$(PY) -m training.video.evaluate --model $(VIDEO_MODEL) --body-model $(BODY_MODEL) \
+		--split test --embed
+	$(PY) -m training.common.model_card $(VIDEO_MODEL)
+
+video-ablation: $(STAMP)
+	$(PY) -m training.video.train $(VIDEO_TRAIN_FLAGS) --adversarial-weight 0 \
+		--out $(VIDEO_ABLATION_RUN)
+	$(PY) -m training.video.export --run $(VIDEO_ABLATION_RUN) --out $(VIDEO_ABLATION_MODEL) \
+		--name dkd_synthetic_no_discriminator
+	$(PY) -m training.video.evaluate --model $(VIDEO_ABLATION_MODEL) --body-model $(BODY_MODEL) \
+		--split test --out $(VIDEO_ABLATION_RUN)/test_metrics.json
+
+clean: clean
 	rm -rf $(VENV)

@@ -25,7 +25,16 @@ from hand_pose_ros.core.video.one_euro import OneEuroSettings
 from hand_pose_ros.core.video.tracks import TrackingSettings
 from hand_pose_ros.core.video.video_estimator import VideoEstimator
 from hand_pose_ros.nodes import pose_node_base
-from hand_pose_ros.nodes.body_pose_node import BodyPoseNode, stamp_seconds
+from hand_pose_ros.nodes.body_pose_node import (  # noqa: F401 (the same topics, re-exported)
+    COLOR_INFO_TOPIC,
+    COLOR_TOPIC,
+    DEBUG_IMAGE_TOPIC,
+    DEPTH_TOPIC,
+    KEYPOINTS_TOPIC,
+    MARKERS_TOPIC,
+    BodyPoseNode,
+    stamp_seconds,
+)
 from hand_pose_ros.nodes.pose_node_base import spin_node
 from hand_pose_ros.nodes.video_pose_parameters import (
     ESTIMATOR_PARAMETERS,
@@ -97,13 +106,18 @@ class VideoPoseNode(BodyPoseNode):
         tracked.people.timings["inference_s"] = tracked.people.timings["tracking_s"]
         return tracked.people, [int(i) for i in tracked.track_ids]
 
-    def _extra_diagnostic_values(self) -> dict[str, str | float | int]:
-        values = super()._extra_diagnostic_values()
+    def cost_summary(self) -> dict[str, float]:
+        """Keyframe ratio and mean GMACs per frame over the last COST_WINDOW_FRAMES frames."""
         costs = list(self._recent_costs)
-        values["keyframe_ratio"] = round(sum(k for k, _ in costs) / len(costs), 3) if costs else 0.0
-        values["mean_gmacs_per_frame"] = (
-            round(float(np.mean([m for _, m in costs])) / 1e9, 4) if costs else 0.0
-        )
+        if not costs:
+            return {"keyframe_ratio": 0.0, "mean_gmacs_per_frame": 0.0}
+        return {
+            "keyframe_ratio": round(sum(k for k, _ in costs) / len(costs), 3),
+            "mean_gmacs_per_frame": round(float(np.mean([m for _, m in costs])) / 1e9, 4),
+        }
+
+    def _extra_diagnostic_values(self) -> dict[str, str | float | int]:
+        values = {**super()._extra_diagnostic_values(), **self.cost_summary()}
         estimator = self.estimator
         values["video_model"] = estimator.dkd.name if estimator is not None else "none"
         return values

@@ -2,7 +2,8 @@
 
 Runs a frame source through the real node in this process (real DDS, no ROS install needed),
 prints what it reached and writes pictures plus summary.json. Pipelines are looked up in
-PIPELINES: "wearable" (depth -> hand_pose_node) and "robot" (colour + depth -> body_pose_node).
+PIPELINES: "wearable" (depth -> hand_pose_node), "robot" (colour + depth -> body_pose_node) and
+"video" (the same stream -> video_pose_node, people tracked with stable ids).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hand_pose_ros.runner.wearable import RunnerError, accuracy, run_wearable
 DEFAULT_FRAMES = 300
 DEFAULT_OUT = "demo_output"
 ROBOT_SUBFOLDER = "robot"
+VIDEO_SUBFOLDER = "video"
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ def _open_robot(args: argparse.Namespace):
     )
 
 
-def _run_robot(args: argparse.Namespace, source) -> dict:
+def _run_robot(args: argparse.Namespace, source, video: bool = False) -> dict:
+    from hand_pose_ros.runner.harness import RgbdHarness, VideoHarness
     from hand_pose_ros.runner.robot import robot_accuracy, run_robot
     from hand_pose_ros.runner.robot_report import (
         MOSAIC_NAME as PEOPLE_MOSAIC_NAME,
@@ -109,23 +112,58 @@ def _run_robot(args: argparse.Namespace, source) -> dict:
     parameters = {"flip_test": True} if args.flip_test else {}
     if args.no_depth:
         parameters["use_depth"] = False
+    if video and args.video_model:
+        parameters["video_model"] = args.video_model
     result = run_robot(
         source,
         model=args.model,
         rate_hz=args.rate,
         frame_timeout_s=max(args.frame_timeout, 2.0),
         node_parameters=parameters,
+        harness_class=VideoHarness if video else RgbdHarness,
     )
-    run_info = _run_info(args, source, "robot")
+    run_info = _run_info(args, source, "video" if video else "robot")
     run_info["use_depth"] = bool(source.has_depth and not args.no_depth)
     summary = summarize_robot(result, robot_accuracy(result), run_info)
+    if video:
+        from hand_pose_ros.runner.video import tracking_accuracy
+
+        summary["tracking"] = tracking_accuracy(result)
+        summary["cost"] = dict(result.extra)
     return _finish(summary, write_people_mosaic(result, Path(args.out) / PEOPLE_MOSAIC_NAME), args)
+
+
+def _run_video(args: argparse.Namespace, source) -> dict:
+    return _run_robot(args, source, video=True)
 
 
 def _format_robot(summary: dict) -> str:
     from hand_pose_ros.runner.robot_report import format_robot_report
 
     return format_robot_report(summary)
+
+
+def _format_video(summary: dict) -> str:
+    from hand_pose_ros.runner.report import fmt
+    from hand_pose_ros.runner.robot_report import format_robot_report
+
+    lines = [format_robot_report(summary)]
+    cost = summary.get("cost") or {}
+    if cost:
+        lines.append(
+            f"keyframes: {fmt(100 * cost['keyframe_ratio'], 1)}% of frames; compute "
+            f"{fmt(cost['mean_gmacs_per_frame'], 3)} GMACs per frame (mean)"
+        )
+    tracking = summary.get("tracking")
+    if tracking:
+        lines.append(
+            f"tracking vs ground truth: PCK@0.2 {fmt(tracking['pck@0.2'], 3)}, identity "
+            f"switches {tracking['id_switches']} "
+            f"({fmt(tracking['id_switches_per_100_frames'], 2)} per 100 frames), jitter "
+            f"{fmt(tracking['jitter_px'], 2)} px (true motion "
+            f"{fmt(tracking['truth_acceleration_px'], 2)} px)"
+        )
+    return "\n".join(lines)
 
 
 PIPELINES: dict[str, Pipeline] = {
@@ -145,6 +183,14 @@ PIPELINES: dict[str, Pipeline] = {
         f"{DEFAULT_OUT}/{ROBOT_SUBFOLDER}",
         (640, 480),
     ),
+    "video": Pipeline(
+        "RGB-D stream -> tracked people, LitePose keyframes + DKD (video_pose_node)",
+        _open_robot,
+        _run_video,
+        _format_video,
+        f"{DEFAULT_OUT}/{VIDEO_SUBFOLDER}",
+        (640, 480),
+    ),
 }
 
 
@@ -161,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="wearable: synthetic (default; with ground truth) | bag:PATH (rosbag2 folder) | "
         "pngdir:PATH (16-bit PNG depth in mm + intrinsics.json/yaml). robot: synthetic "
         "(default; PeopleSequence with ground truth) | bag:PATH (colour, depth, camera info) | "
-        "images:DIR (colour images, optional intrinsics file; no depth)",
+        "images:DIR (colour images, optional intrinsics file; no depth). video: as robot",
     )
     parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="frames to run (max)")
     parser.add_argument(
@@ -176,10 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--model", default="", help="ONNX model (default: the shipped model)")
     parser.add_argument(
+        "--video-model", default="", help="video: ONNX DKD tracker (default: the shipped one)"
+    )
+    parser.add_argument(
         "--out",
         default=None,
         help=f"folder for pictures and summary.json (default {DEFAULT_OUT}, robot: "
-        f"{DEFAULT_OUT}/{ROBOT_SUBFOLDER})",
+        f"{DEFAULT_OUT}/{ROBOT_SUBFOLDER}, video: {DEFAULT_OUT}/{VIDEO_SUBFOLDER})",
     )
     parser.add_argument("--color-topic", default=None, help="robot bag: colour Image topic")
     parser.add_argument("--depth-topic", default=None, help="bag: depth Image topic")

@@ -4,7 +4,7 @@ Shared by the runner, the latency benches and the end-to-end tests, so all of th
 same thing. Each harness has its own rclpy Context, a domain id derived from the process id and
 a unique namespace, so parallel runs on one machine do not see each other's frames.
 ``InProcessHarness`` drives hand_pose_node (depth in), ``RgbdHarness`` drives body_pose_node
-(colour + registered depth in).
+(colour + registered depth in), ``VideoHarness`` drives video_pose_node (the same inputs).
 """
 
 from __future__ import annotations
@@ -299,3 +299,10 @@ class RgbdHarness(_HarnessBase):
             self.depth_pub.publish(depth)
         self.color_pub.publish(color)
         return key, sent_s
+
+
+class VideoHarness(RgbdHarness):
+    """RgbdHarness for video_pose_node: the same topics, people tracked across frames."""
+
+    _NODE_MODULE = "hand_pose_ros.nodes.video_pose_node"
+    _NODE_CLASS = "VideoPoseNode"

@@ -57,8 +57,10 @@ def run_robot(
     frame_timeout_s: float = DEFAULT_FRAME_TIMEOUT_S,
     picture_frames: int = PICTURE_FRAMES,
     node_parameters: dict[str, Any] | None = None,
+    harness_class: type[RgbdHarness] = RgbdHarness,
 ) -> RunResult:
-    """Publish every frame of ``source`` to a real BodyPoseNode and record the results."""
+    """Publish every frame of ``source`` to a real BodyPoseNode (or, with ``VideoHarness``, a
+    VideoPoseNode) and record the results."""
     kept = picture_indices(len(source), picture_frames)
     parameters = {"model": model, "use_depth": bool(source.has_depth), **(node_parameters or {})}
 
@@ -70,8 +72,8 @@ def run_robot(
                 record.depth_m = depth_image_to_metres(frame.depth)
         return record
 
-    with RgbdHarness(parameters) as harness:
-        return run_through_node(
+    with harness_class(parameters) as harness:
+        result = run_through_node(
             harness,
             source,
             lambda frame: harness.publish_frame(frame.color, frame.depth, frame.camera_info),
@@ -79,6 +81,10 @@ def run_robot(
             rate_hz,
             frame_timeout_s,
         )
+        cost_summary = getattr(harness.node, "cost_summary", None)
+        if cost_summary is not None:
+            result.extra.update(cost_summary())
+        return result
 
 
 def robot_accuracy(result: RunResult) -> dict[str, Any] | None:

@@ -51,7 +51,7 @@ def test_a_new_person_is_born_with_a_new_id_and_a_vanished_one_dies_after_misses
 
 def test_unconfident_detections_start_no_track() -> None:
     tracks = TrackSet(SIGMAS, TrackingSettings(min_birth_score=0.5), smoothing=None)
-    uv, score, person_score = _detections(_person(100), _person(400, seed=5))
+    uv, score, _ = _detections(_person(100), _person(400, seed=5))
     tracks.associate(uv, score, np.array([0.9, 0.2], np.float32), 0.0)
     assert len(tracks) == 1
 

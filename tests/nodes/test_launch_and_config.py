@@ -22,10 +22,12 @@ from hand_pose_ros.nodes import (
     body_pose_parameters,
     hand_pose_node,
     hand_pose_parameters,
+    video_pose_node,
+    video_pose_parameters,
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SET_BY_LAUNCH = {"model", "use_depth"}
+SET_BY_LAUNCH = {"model", "use_depth", "video_model"}
 
 
 class _Recorder:
@@ -55,6 +57,7 @@ def _launch_stubs() -> dict[str, types.ModuleType]:
     modules["launch.actions"].DeclareLaunchArgument = _Recorder
     modules["launch.conditions"].IfCondition = _Recorder
     modules["launch.substitutions"].LaunchConfiguration = _LaunchConfiguration
+    modules["launch.substitutions"].PythonExpression = _Recorder
     modules["launch_ros.actions"].Node = _Recorder
     modules["launch_ros.parameter_descriptions"].ParameterValue = _Recorder
     return modules
@@ -130,6 +133,38 @@ def test_parameter_file_lists_every_parameter_with_its_default(config: str, para
     for name, value in values.items():
         assert value == parameters.SPECS_BY_NAME[name].default, name
         assert parameters.check_value(name, value) is None
+
+
+def test_robot_launch_mode_chooses_the_per_frame_or_the_video_node(monkeypatch) -> None:
+    entities = _describe(monkeypatch, "launch/robot.launch.py").args[0]
+    arguments = {e.args[0]: e.kwargs for e in entities if "default_value" in e.kwargs}
+    assert arguments["mode"]["default_value"] == "frame"
+    assert set(arguments["mode"]["choices"]) == {"frame", "video"}
+    nodes = {
+        e.kwargs["executable"]: e for e in entities if e.kwargs.get("package") == "hand_pose_ros"
+    }
+    assert set(nodes) == {body_pose_node.NODE_NAME, video_pose_node.NODE_NAME}
+    assert f"video_pose_node = {video_pose_node.__name__}:main" in (REPO / "setup.py").read_text()
+    for executable, node in nodes.items():
+        mode = "video" if executable == video_pose_node.NODE_NAME else "frame"
+        expression = node.kwargs["condition"].args[0].args[0]
+        assert expression[1].name == "mode" and expression[2] == f"' == '{mode}'"
+        files = [p.name for p in node.kwargs["parameters"] if isinstance(p, _LaunchConfiguration)]
+        expected = ["params_file", "video_params_file"] if mode == "video" else ["params_file"]
+        assert files == expected  # the video node takes the body parameters, then its own
+    assert Path(arguments["video_params_file"]["default_value"]).is_file()
+
+
+def test_video_parameter_file_lists_the_tracker_parameters_with_their_defaults() -> None:
+    values = yaml.safe_load((REPO / "config/video_pose_node.yaml").read_text())["/**"][
+        "ros__parameters"
+    ]
+    body = {spec.name for spec in body_pose_parameters.PARAMETER_SPECS}
+    tracker = {spec.name for spec in video_pose_parameters.PARAMETER_SPECS} - body
+    assert set(values) == tracker - SET_BY_LAUNCH
+    for name, value in values.items():
+        assert value == video_pose_parameters.SPECS_BY_NAME[name].default, name
+        assert video_pose_parameters.check_value(name, value) is None
 
 
 def test_robot_rviz_config_shows_the_body_node_outputs() -> None:

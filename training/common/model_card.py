@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hand_pose_ros.core.model_metadata import BODY_POSE_TASK
+from hand_pose_ros.core.model_metadata import BODY_POSE_TASK, VIDEO_POSE_TASK
 from training.common.onnx_metadata import read_onnx_metadata
 
-_PERCENT_METRICS = ("pck@0.1", "presence_accuracy", "depth_coverage")
+_PERCENT_METRICS = ("pck@0.1", "pck@0.2", "presence_accuracy", "depth_coverage", "keyframe_ratio")
 
 
 def _format(name: str, value: object) -> str:
@@ -36,6 +36,16 @@ def _task_line(meta: dict) -> str:
             f"{arch.get('size', '?')}, {arch.get('kernel_size', '?')}x"
             f"{arch.get('kernel_size', '?')} depthwise kernels, {arch.get('head', '?')} head."
         )
+    if meta["task"] == VIDEO_POSE_TASK:
+        arch, roi = meta.get("architecture", {}), meta["roi"]
+        kernel = arch.get("kernel_size", "?")
+        return (
+            f"- Task: `{meta['task']}`; tracks each person from frame to frame between "
+            f"keyframes of a body model, {count} keypoints per person; {size} RGB "
+            f"(letterboxed); per person a {roi['height_cells']}x{roi['width_cells']} ROI grid "
+            f"and {count} distilled {kernel}x{kernel} pose kernels over "
+            f"{arch.get('feature_channels', '?')} feature channels."
+        )
     return (
         f"- Task: `{meta['task']}`; {count} keypoints per hand, sides "
         f"{', '.join(meta['sides'])}; {size} depth in metres."
@@ -44,6 +54,13 @@ def _task_line(meta: dict) -> str:
 
 def _size_line(meta: dict, path: Path) -> str:
     complexity = meta.get("complexity", {})
+    if "macs_per_frame" in complexity:
+        return (
+            f"- Size: {complexity.get('params', '?'):,} parameters; "
+            f"{complexity['macs_per_frame'] / 1e6:.1f} MMACs per frame (frame encoder) + "
+            f"{complexity['macs_per_person'] / 1e6:.1f} MMACs per tracked person (counted on "
+            f"this file's graph); {path.stat().st_size / 1024:.0f} KB as fp32 ONNX."
+        )
     flops = complexity.get("flops", 0)
     amount = f"{flops / 1e9:.2f} GFLOPs" if flops >= 1e9 else f"{flops / 1e6:.1f} MFLOPs"
     return (
@@ -71,6 +88,9 @@ def model_card(path: Path) -> str:
         lines.append(f"- Auxiliary tasks: {', '.join(training['auxiliary_tasks']) or 'none'}.")
     lines += [f"- Produced by: `{training.get('command', '?')}`", ""]
     for key, result in sorted(meta.get("metrics", {}).items()):
+        if meta["task"] == VIDEO_POSE_TASK:
+            lines += _video_metrics(key, result)
+            continue
         first, stop = result.get("seeds", ("?", "?"))
         lines.append(f"Measured on `{key}` (seeds in [{first}, {stop}), held out from training):")
         lines.append("")
@@ -81,6 +101,39 @@ def model_card(path: Path) -> str:
                 lines.append(f"| {name} | {_format(name, value)} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _video_metrics(key: str, result: dict) -> list[str]:
+    """The tracker beside per-frame LitePose on the same held-out sequences."""
+    first, stop = result.get("sequences", ("?", "?"))
+    frame, video = result["per_frame_litepose"], result["video_dkd"]
+    lines = [
+        f"Measured on `{key}`: sequences of seeds [{first}, {stop}) (held out from training), "
+        f"{result['frames_per_sequence']} frames each at {result['resolution']}, keyframe "
+        f"model `{result['body_model']}`, keyframe interval {result['keyframe_interval_frames']}"
+        f", smoothing {'on' if result['smoothing'] else 'off'}:",
+        "",
+        "| metric | per-frame LitePose | LitePose keyframes + DKD |",
+        "|---|---|---|",
+    ]
+    for name in (
+        "pck@0.2",
+        "id_switches_per_100_frames",
+        "jitter_px",
+        "mean_macs_per_frame",
+        "keyframe_ratio",
+    ):
+        if name == "mean_macs_per_frame":
+            lines.append(f"| GMACs per frame | {frame[name] / 1e9:.3f} | {video[name] / 1e9:.3f} |")
+            continue
+        lines.append(f"| {name} | {_format(name, frame[name])} | {_format(name, video[name])} |")
+    lines += [
+        "",
+        f"MACs ratio {result['macs_ratio']:.3f}; PCK@0.2 difference "
+        f"{result['pck_difference_points']:+.1f} points.",
+        "",
+    ]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:

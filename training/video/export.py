@@ -30,6 +30,7 @@ from training.body.train import parse_size
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
+from training.video.data import split_seeds
 from training.video.networks import (
     FEATURE_STRIDE,
     INPUT_NAMES,
@@ -100,6 +101,7 @@ def check_parity(path: Path, network: DkdNetwork) -> float:
 def training_summary(config: dict, state: dict) -> dict:
     """What the metadata says about how the run was trained."""
     synthetic = config.get("penn_action") in (None, "None")
+    seeds = split_seeds("train", config.get("train_sequences"))
     return {
         "data": (
             "synthetic people sequences (PeopleSequence) at "
@@ -107,7 +109,7 @@ def training_summary(config: dict, state: dict) -> dict:
             if synthetic
             else f"Penn Action style folder {config['penn_action']}"
         ),
-        "train_sequences": config.get("train_sequences"),
+        "train_seeds": [seeds.start, seeds.stop] if synthetic else None,
         "steps": state["step"],
         "batch_size": config["batch_size"],
         "clip_length": config["clip_length"],

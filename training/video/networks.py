@@ -115,6 +115,14 @@ class Neighbourhoods(nn.Module):
         return columns.flatten(2)
 
 
+def _dilated_depthwise(channels: int, dilation: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(channels, channels, 5, 1, 2 * dilation, dilation, groups=channels, bias=False),
+        nn.BatchNorm2d(channels),
+        nn.ReLU(inplace=True),
+    )
+
+
 class KernelDistillator(nn.Module):
     """Previous features + pose maps in the ROI -> (P, J, k*k*C) pose kernels."""
 
@@ -133,15 +141,24 @@ class KernelDistillator(nn.Module):
 
 
 class KernelMatcher(nn.Module):
-    """Pose kernels x current ROI features -> (P, J, Hr, Wr) heatmaps."""
+    """Pose kernels x current ROI features -> (P, J, Hr, Wr) heatmaps.
+
+    The head sees the J match responses, the current features and the previous pose maps: the
+    responses say where each joint's appearance recurs, the pose maps where it was a frame ago
+    (a cosine match alone has no notion of which of several similar places is the joint).
+    Two dilated 5x5 depthwise layers give it a receptive field of about half the ROI.
+    """
 
     def __init__(self, channels: int, joints: int, kernel_size: int):
         super().__init__()
         self.neighbourhoods = Neighbourhoods(channels, kernel_size)
+        width = HEAD_CHANNELS
         self.head = nn.Sequential(
-            conv_bn_relu(joints + channels, HEAD_CHANNELS),
-            conv_bn_relu(HEAD_CHANNELS, HEAD_CHANNELS, 3, groups=HEAD_CHANNELS),
-            nn.Conv2d(HEAD_CHANNELS, joints, 1),
+            conv_bn_relu(2 * joints + channels, width),
+            _dilated_depthwise(width, 1),
+            conv_bn_relu(width, width),
+            _dilated_depthwise(width, 2),
+            nn.Conv2d(width, joints, 1),
         )
 
     def correlate(self, kernels: torch.Tensor, current_roi: torch.Tensor) -> torch.Tensor:
@@ -152,9 +169,11 @@ class KernelMatcher(nn.Module):
         response = torch.matmul(F.normalize(kernels, dim=2), F.normalize(columns, dim=1))
         return response.reshape(response.shape[0], -1, height, width)
 
-    def forward(self, kernels: torch.Tensor, current_roi: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, kernels: torch.Tensor, current_roi: torch.Tensor, pose_maps: torch.Tensor
+    ) -> torch.Tensor:
         response = self.correlate(kernels, current_roi)
-        return self.head(torch.cat([response, current_roi], dim=1))
+        return self.head(torch.cat([response, current_roi, pose_maps], dim=1))
 
 
 class DkdNetwork(nn.Module):
@@ -188,7 +207,7 @@ class DkdNetwork(nn.Module):
         (P, 4) and previous pose maps (P, J, Hr, Wr) -> current heatmaps (P, J, Hr, Wr)."""
         grid = roi_grid(boxes, self.spec, self.input_width_px, self.input_height_px)
         kernels = self.distillator(crop_features(previous_features, grid), pose_maps)
-        return self.matcher(kernels, crop_features(current_features, grid))
+        return self.matcher(kernels, crop_features(current_features, grid), pose_maps)
 
 
 class DkdExportGraph(nn.Module):

@@ -23,7 +23,10 @@ class KeyframePolicy:
             raise ValueError("min_track_confidence must be in [0, 1]")
 
     def reason(self, frames_since_keyframe: int | None, track_confidences: np.ndarray) -> str:
-        """Why this frame must be a keyframe, or '' when tracks can be propagated."""
+        """Why this frame must be a keyframe, or '' when tracks can be propagated.
+
+        ``frames_since_keyframe``: this frame's distance from the last keyframe (1 for the frame
+        right after it), None before the first keyframe."""
         if frames_since_keyframe is None:
             return "start"
         if frames_since_keyframe >= self.interval_frames:

@@ -117,7 +117,8 @@ class VideoEstimator:
         letterbox = self._letterbox_for(*rgb.shape[:2])
         network_input, _ = make_body_input(rgb, self.dkd.input_spec, letterbox, self._input)
         confidences = np.array([t.confidence for t in self.tracks.tracks])
-        reason = self.policy.reason(self._frames_since_keyframe, confidences)
+        since = self._frames_since_keyframe
+        reason = self.policy.reason(None if since is None else since + 1, confidences)
         previous = self._features if self._features is not None else self.dkd.zero_features()
         if reason:
             detections = self.body.estimate(rgb)
@@ -129,7 +130,7 @@ class VideoEstimator:
             macs = self.body_macs + self.dkd.macs_per_frame + self.dkd.macs_per_person
         else:
             macs = self._propagate(network_input, previous, letterbox, time_s)
-            self._frames_since_keyframe += 1
+            self._frames_since_keyframe = since + 1
         tracked = time.perf_counter()
         people = self._people(depth_m, intrinsics)
         people.timings = {"tracking_s": tracked - start, "lift_s": time.perf_counter() - tracked}

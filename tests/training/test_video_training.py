@@ -1,0 +1,103 @@
+"""A tiny real DKD run: a few adversarial steps on rendered sequences, resume, export, and the
+exported tracker running in the core VideoEstimator with the shipped keyframe model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from hand_pose_ros.core.body_estimator import BodyEstimator  # noqa: E402
+from hand_pose_ros.core.model_runtime import OnnxModel  # noqa: E402
+from hand_pose_ros.core.video.dkd_model import DkdModel  # noqa: E402
+from hand_pose_ros.core.video.keyframes import KeyframePolicy  # noqa: E402
+from hand_pose_ros.core.video.video_estimator import VideoEstimator  # noqa: E402
+from hand_pose_ros.nodes.body_pose_node import shipped_model_path  # noqa: E402
+from hand_pose_ros.synthetic.people import PeopleSequence  # noqa: E402
+from training.common.onnx_metadata import read_onnx_metadata  # noqa: E402
+from training.video.export import export  # noqa: E402
+from training.video.train import main as train_main  # noqa: E402
+
+FLAGS = [
+    "--input",
+    "128x96",
+    "--batch-size",
+    "2",
+    "--clip-length",
+    "3",
+    "--train-sequences",
+    "2",
+    "--val-sequences",
+    "1",
+    "--frames-per-sequence",
+    "6",
+    "--threads",
+    "1",
+    "--render-workers",
+    "1",
+]
+
+
+def _train(root: Path, steps: int) -> dict:
+    train_main(
+        [
+            *FLAGS,
+            "--out",
+            str(root / "run"),
+            "--steps",
+            str(steps),
+            "--eval-every",
+            "2",
+            "--checkpoint-every",
+            "2",
+            "--cache-dir",
+            str(root / "cache"),
+        ]
+    )
+    return json.loads((root / "run" / "metrics.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("video_run")
+    first = _train(root, 2)
+    assert first["history"][-1]["step"] == 2
+    resumed = _train(root, 4)  # continues from the step-2 checkpoint
+    assert [h["step"] for h in resumed["history"]] == [2, 4]
+    losses = resumed["history"][-1]["train_losses"]
+    assert {"heatmaps", "discriminator", "generator"} <= set(losses)
+    assert all(np.isfinite(v) for v in losses.values())
+    return root / "run"
+
+
+def test_export_describes_the_run_and_loads_in_the_core(trained_run: Path, tmp_path) -> None:
+    out = tmp_path / "dkd.onnx"
+    report = export(trained_run, out, "dkd_smoke")
+    metadata = read_onnx_metadata(out)
+    assert metadata["training"]["steps"] == 4
+    assert "--adversarial-weight 0.05" in metadata["training"]["command"]
+    assert metadata["complexity"]["macs_per_person"] == report["macs_per_person"] > 0
+    model = DkdModel(out)
+    assert (model.input_width, model.input_height) == (128, 96)
+
+
+@pytest.mark.skipif(not shipped_model_path().exists(), reason="no shipped body model")
+def test_exported_tracker_runs_between_keyframes(trained_run: Path, tmp_path) -> None:
+    out = tmp_path / "dkd.onnx"
+    export(trained_run, out, "dkd_smoke")
+    body = BodyEstimator(OnnxModel(shipped_model_path()))
+    tracker = VideoEstimator(
+        body, DkdModel(out), KeyframePolicy(interval_frames=3, min_track_confidence=0.0)
+    )
+    sequence = PeopleSequence(5, 4, width=320, height=240)
+    results = [tracker.estimate(frame.color, time_s=i / 15) for i, frame in enumerate(sequence)]
+    assert [r.keyframe_reason for r in results] == ["start", "", "", "interval"]
+    full = body.model.metadata["complexity"]["macs"]
+    assert results[0].macs > full
+    assert all(r.macs < full / 5 for r in results[1:3])
+    for result in results:
+        assert result.people.uv_px.shape == (len(result.track_ids), 17, 2)
