@@ -108,7 +108,13 @@ def test_tracks_equal_the_core_tracker_and_keep_their_people(
     assert summary["pck@0.2"] >= 0.5, summary
 
 
-def test_diagnostics_report_the_keyframe_ratio_and_compute(harness: VideoHarness) -> None:
+def test_diagnostics_report_the_keyframe_ratio_and_compute(
+    harness: VideoHarness, sequence: list
+) -> None:
+    for index, frame in enumerate(sequence[: 2 * KEYFRAME_INTERVAL], start=100):
+        node_checks.keypoints_for(
+            harness, numpy_to_image(frame.color, "rgb8", _header(index)), wait_s=WAIT_S
+        )
     status, values = node_checks.latest_diagnostics(harness, WAIT_S)
     assert status.level in (DiagnosticStatus.OK, DiagnosticStatus.WARN)
     assert 0.0 < float(values["keyframe_ratio"]) <= 1.0
