@@ -103,20 +103,5 @@ clean:
 	rm -rf build install log $(DEMO_OUT) *.egg-info .pytest_cache .ruff_cache .hypothesis
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
-distvideo-model: $(STAMP)
-	$(PY) -m training.video.train $(VIDEO_TRAIN_FLAGS) --adversarial-weight 0.05 --out $(VIDEO_RUN)
-	$(PY) -m training.video.export --run $(VIDEO_RUN) --out $(VIDEO_MODEL)
-	$(PY) -m training.video.evaluate --model $(VIDEO_MODEL) --body-model $(BODY_MODEL) \
-		--split test --embed
-	$(PY) -m training.common.model_card $(VIDEO_MODEL)
-
-video-ablation: $(STAMP)
-	$(PY) -m training.video.train $(VIDEO_TRAIN_FLAGS) --adversarial-weight 0 \
-		--out $(VIDEO_ABLATION_RUN)
-	$(PY) -m training.video.export --run $(VIDEO_ABLATION_RUN) --out $(VIDEO_ABLATION_MODEL) \
-		--name dkd_synthetic_no_discriminator
-	$(PY) -m training.video.evaluate --model $(VIDEO_ABLATION_MODEL) --body-model $(BODY_MODEL) \
-		--split test --out $(VIDEO_ABLATION_RUN)/test_metrics.json
-
-clean: clean
+distclean: clean
 	rm -rf $(VENV)
