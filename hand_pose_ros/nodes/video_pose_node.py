@@ -87,6 +87,7 @@ class VideoPoseNode(BodyPoseNode):
             KeyframePolicy(
                 int(self._param("keyframe_interval_frames")),
                 float(self._param("min_track_confidence")),
+                float(self._param("confidence_drop_ratio")),
             ),
             TrackingSettings(min_association_oks=float(self._param("min_association_oks"))),
             smoothing,

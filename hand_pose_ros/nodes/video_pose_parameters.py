@@ -30,6 +30,7 @@ TRACKER_PARAMETERS: frozenset[str] = frozenset(
     {
         "keyframe_interval_frames",
         "min_track_confidence",
+        "confidence_drop_ratio",
         "lost_track_confidence",
         "min_association_oks",
         "smoothing",
@@ -65,6 +66,13 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         KeyframePolicy.min_track_confidence,
         "A track whose mean keypoint score falls below this [0, 1] makes the next frame a "
         "keyframe.",
+        unit_interval,
+    ),
+    ParameterSpec(
+        "confidence_drop_ratio",
+        KeyframePolicy.confidence_drop_ratio,
+        "A track whose mean keypoint score falls below this fraction [0, 1] of its score on the "
+        "first frame after its last keyframe makes the next frame a keyframe; 0 = off.",
         unit_interval,
     ),
     ParameterSpec(

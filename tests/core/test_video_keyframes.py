@@ -21,7 +21,15 @@ def test_a_weak_track_forces_a_keyframe_but_no_tracks_do_not() -> None:
     assert policy.reason(1, np.array([])) == ""
 
 
-@pytest.mark.parametrize("arguments", [(0, 0.3), (5, 1.5), (5, -0.1)])
+@pytest.mark.parametrize("arguments", [(0, 0.3), (5, 1.5), (5, -0.1), (5, 0.3, 1.5)])
 def test_invalid_policies_are_refused(arguments) -> None:
     with pytest.raises(ValueError):
         KeyframePolicy(*arguments)
+
+
+def test_a_relative_confidence_drop_forces_a_keyframe_but_a_steady_low_one_does_not() -> None:
+    policy = KeyframePolicy(interval_frames=10, min_track_confidence=0.0, confidence_drop_ratio=0.6)
+    steady_partial = policy.reason(2, np.array([0.25, 0.9]), np.array([0.3, 0.95]))
+    assert steady_partial == ""
+    assert policy.reason(2, np.array([0.25, 0.5]), np.array([0.3, 0.95])) == "confidence_drop"
+    assert policy.reason(1, np.array([0.2]), np.array([np.nan])) == ""  # no reference yet

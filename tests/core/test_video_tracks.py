@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hand_pose_ros.core.skeletons import COCO_KEYPOINT_NAMES
 from hand_pose_ros.core.video.tracks import TrackingSettings, TrackSet
@@ -84,3 +85,24 @@ def test_smoothing_follows_the_raw_pose_but_damps_a_jump() -> None:
     track = tracks.tracks[0]
     np.testing.assert_allclose(track.uv_px, pose + 10.0)
     assert np.all((track.smoothed_uv_px > pose) & (track.smoothed_uv_px < pose + 10.0))
+
+
+def test_two_tracks_on_one_person_keep_the_older_id() -> None:
+    tracks = TrackSet(SIGMAS, smoothing=None)
+    tracks.associate(*_detections(_person(100, seed=1), _person(400, seed=2)), 0.0)
+    onto_one = np.stack([_person(400, seed=2) + 1.0, _person(400, seed=2)])
+    tracks.propagate(onto_one, np.ones((2, JOINTS), np.float32), 0.1)
+    tracks.drop_lost(0.1)
+    assert [t.track_id for t in tracks.tracks] == [0]
+
+
+def test_the_reference_confidence_is_the_first_propagated_one_after_a_keyframe() -> None:
+    tracks = TrackSet(SIGMAS, smoothing=None)
+    pose = _person(100, seed=1)
+    tracks.associate(*_detections(pose), 0.0)
+    assert np.isnan(tracks.tracks[0].reference_confidence)
+    for step, level in enumerate((0.8, 0.5), start=1):
+        tracks.propagate(pose[None], np.full((1, JOINTS), level, np.float32), 0.1 * step)
+    assert tracks.tracks[0].reference_confidence == pytest.approx(0.8)
+    tracks.associate(*_detections(pose), 0.3)
+    assert np.isnan(tracks.tracks[0].reference_confidence)

@@ -102,6 +102,7 @@ def evaluate(
         "resolution": format_size(resolution),
         "keyframe_interval_frames": policy.interval_frames,
         "min_track_confidence": policy.min_track_confidence,
+        "confidence_drop_ratio": policy.confidence_drop_ratio,
         "smoothing": smoothing,
         "body_model": body.model.name,
         "per_frame_litepose": frame_summary,
@@ -124,12 +125,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--min-track-confidence", type=float, default=KeyframePolicy.min_track_confidence
     )
+    parser.add_argument(
+        "--confidence-drop-ratio", type=float, default=KeyframePolicy.confidence_drop_ratio
+    )
     parser.add_argument("--no-smoothing", action="store_true")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")
+    parser.add_argument("--workers", type=int, default=2, help="rendering processes")
     parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
     parser.add_argument("--embed", action="store_true", help="store in the DKD metadata")
     args = parser.parse_args(argv)
-    policy = KeyframePolicy(args.keyframe_interval, args.min_track_confidence)
+    policy = KeyframePolicy(
+        args.keyframe_interval, args.min_track_confidence, args.confidence_drop_ratio
+    )
     result = evaluate(
         args.model,
         args.body_model,
@@ -139,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
         policy,
         not args.no_smoothing,
         args.threads,
+        args.workers,
     )
     print(json.dumps(result, indent=2))
     if args.out:

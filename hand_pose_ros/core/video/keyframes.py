@@ -11,22 +11,36 @@ import numpy as np
 class KeyframePolicy:
     """A keyframe on the first frame, every ``interval_frames`` frames (people entering the
     view are found there), and on the frame after any track's confidence falls below
-    ``min_track_confidence`` (DKD has lost it or it is being occluded)."""
+    ``min_track_confidence`` or below ``confidence_drop_ratio`` times its confidence on the
+    first propagated frame after its last keyframe (DKD is losing it, or it is being occluded).
+
+    The relative test lets a person who is only partly in view (a low but steady confidence)
+    be propagated without forcing a keyframe on every frame.
+    """
 
     interval_frames: int = 10
     min_track_confidence: float = 0.3
+    confidence_drop_ratio: float = 0.0
 
     def __post_init__(self) -> None:
         if self.interval_frames < 1:
             raise ValueError(f"interval_frames must be >= 1, got {self.interval_frames}")
         if not 0.0 <= self.min_track_confidence <= 1.0:
             raise ValueError("min_track_confidence must be in [0, 1]")
+        if not 0.0 <= self.confidence_drop_ratio <= 1.0:
+            raise ValueError("confidence_drop_ratio must be in [0, 1]")
 
-    def reason(self, frames_since_keyframe: int | None, track_confidences: np.ndarray) -> str:
+    def reason(
+        self,
+        frames_since_keyframe: int | None,
+        track_confidences: np.ndarray,
+        reference_confidences: np.ndarray | None = None,
+    ) -> str:
         """Why this frame must be a keyframe, or '' when tracks can be propagated.
 
         ``frames_since_keyframe``: this frame's distance from the last keyframe (1 for the frame
-        right after it), None before the first keyframe."""
+        right after it), None before the first keyframe. ``reference_confidences``: each
+        track's confidence on its first propagated frame (NaN where it has none yet)."""
         if frames_since_keyframe is None:
             return "start"
         if frames_since_keyframe >= self.interval_frames:
@@ -34,6 +48,12 @@ class KeyframePolicy:
         confidences = np.asarray(track_confidences, np.float64)
         if confidences.size and float(confidences.min()) < self.min_track_confidence:
             return "low_confidence"
+        if reference_confidences is not None and self.confidence_drop_ratio > 0:
+            references = np.asarray(reference_confidences, np.float64)
+            with np.errstate(invalid="ignore"):
+                dropped = confidences < self.confidence_drop_ratio * references
+            if dropped.any():
+                return "confidence_drop"
         return ""
 
 

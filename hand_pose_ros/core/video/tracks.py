@@ -29,6 +29,8 @@ class TrackingSettings:
     """A track no keyframe confirmed this many times in a row ends."""
     min_keypoint_score: float = 0.1
     """Keypoints below this score do not count for OKS or a track's extent."""
+    max_duplicate_oks: float = 0.7
+    """Two tracks this similar (OKS) follow one person: the younger one ends."""
 
 
 DEFAULT_TRACKING = TrackingSettings()
@@ -43,6 +45,8 @@ class Track:
     smoothed_uv_px: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     keyframe_misses: int = 0
     age_frames: int = 0
+    reference_confidence: float = float("nan")
+    """Confidence on the first propagated frame after the last keyframe (NaN until then)."""
 
     @property
     def confidence(self) -> float:
@@ -116,6 +120,7 @@ class TrackSet:
                 if similarity[d, t] >= settings.min_association_oks:
                     self.tracks[t].update(uv_px[d], score[d], time_s)
                     self.tracks[t].keyframe_misses = 0
+                    self.tracks[t].reference_confidence = float("nan")
                     matched_tracks.add(int(t))
                     matched_detections.add(int(d))
         survivors = []
@@ -129,6 +134,7 @@ class TrackSet:
         for d in range(len(uv_px)):
             if d not in matched_detections and person_score[d] >= settings.min_birth_score:
                 self._birth(uv_px[d], score[d], time_s)
+        self.suppress_duplicates()
 
     def _birth(self, uv_px: np.ndarray, score: np.ndarray, time_s: float) -> None:
         smoother = OneEuroFilter(self.smoothing) if self.smoothing is not None else None
@@ -141,7 +147,28 @@ class TrackSet:
         """Between keyframes: every track's new pose, in track order."""
         for track, uv, s in zip(self.tracks, uv_px, score):
             track.update(uv, s, time_s)
+            if np.isnan(track.reference_confidence):
+                track.reference_confidence = track.confidence
+
+    def suppress_duplicates(self) -> None:
+        """End the younger of any two tracks on one person (propagation can pull two tracks
+        onto the same body, and a split detection can start a second one)."""
+        if len(self.tracks) < 2:
+            return
+        settings = self.settings
+        uv = np.stack([t.uv_px for t in self.tracks])
+        score = np.stack([t.score for t in self.tracks])
+        visible = (score >= settings.min_keypoint_score).astype(np.uint8)
+        areas = pose_areas_px2(uv, score, settings.min_keypoint_score)
+        similarity = np.nan_to_num(oks_matrix(uv, uv, visible, areas, self.oks_sigmas), nan=0.0)
+        ended: set[int] = set()
+        for younger in range(1, len(self.tracks)):  # tracks are in order of birth
+            older = [o for o in range(younger) if o not in ended]
+            if older and similarity[younger, older].max() >= settings.max_duplicate_oks:
+                ended.add(younger)
+        self.tracks = [t for i, t in enumerate(self.tracks) if i not in ended]
 
     def drop_lost(self, min_confidence: float) -> None:
-        """End tracks DKD has lost (confidence under ``min_confidence``)."""
+        """End tracks DKD has lost (confidence under ``min_confidence``) or merged."""
         self.tracks = [t for t in self.tracks if t.confidence >= min_confidence]
+        self.suppress_duplicates()

@@ -117,8 +117,9 @@ class VideoEstimator:
         letterbox = self._letterbox_for(*rgb.shape[:2])
         network_input, _ = make_body_input(rgb, self.dkd.input_spec, letterbox, self._input)
         confidences = np.array([t.confidence for t in self.tracks.tracks])
+        references = np.array([t.reference_confidence for t in self.tracks.tracks])
         since = self._frames_since_keyframe
-        reason = self.policy.reason(None if since is None else since + 1, confidences)
+        reason = self.policy.reason(None if since is None else since + 1, confidences, references)
         previous = self._features if self._features is not None else self.dkd.zero_features()
         if reason:
             detections = self.body.estimate(rgb)
