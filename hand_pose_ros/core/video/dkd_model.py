@@ -64,39 +64,33 @@ class DkdModel:
         self.active_providers: list[str] = list(self._session.get_providers())
 
     def _check_graph(self, source: str) -> None:
+        """Every input and output the metadata names exists with the shape it implies."""
         joints = len(self.keypoint_names)
         cells = (self.roi.height_cells, self.roi.width_cells)
-        expected = {
+        inputs = {
             "image": [1, 3, self.input_height, self.input_width],
             "previous_features": list(self.feature_shape),
             "boxes": ["P", 4],
             "pose_maps": ["P", joints, *cells],
         }
-        graph_inputs = {i.name: i for i in self._session.get_inputs()}
-        for role, shape in expected.items():
-            name = self._inputs[role]
-            if name not in graph_inputs:
-                raise ModelLoadError(
-                    f"{source}: metadata names input '{name}' ({role}) but the graph inputs "
-                    f"are {sorted(graph_inputs)}"
-                )
-            if not _dims_match(graph_inputs[name].shape, shape):
-                raise ModelLoadError(
-                    f"{source}: input '{name}' ({role}) has shape {graph_inputs[name].shape}, "
-                    f"metadata implies {shape}"
-                )
-        graph_outputs = {o.name: o for o in self._session.get_outputs()}
-        for name, shape in zip(self._outputs, (list(self.feature_shape), ["P", joints, *cells])):
-            if name not in graph_outputs:
-                raise ModelLoadError(
-                    f"{source}: missing output '{name}'; the graph outputs are "
-                    f"{sorted(graph_outputs)}"
-                )
-            if not _dims_match(graph_outputs[name].shape, shape):
-                raise ModelLoadError(
-                    f"{source}: output '{name}' has shape {graph_outputs[name].shape}, "
-                    f"metadata implies {shape}"
-                )
+        outputs = {"features": list(self.feature_shape), "heatmaps": ["P", joints, *cells]}
+        for kind, graph_values, names, expected in (
+            ("input", self._session.get_inputs(), self._inputs, inputs),
+            ("output", self._session.get_outputs(), self.metadata["outputs"], outputs),
+        ):
+            graph = {value.name: value.shape for value in graph_values}
+            for role, shape in expected.items():
+                name = names[role]
+                if name not in graph:
+                    raise ModelLoadError(
+                        f"{source}: metadata names {kind} '{name}' ({role}) but the graph "
+                        f"{kind}s are {sorted(graph)}"
+                    )
+                if not _dims_match(graph[name], shape):
+                    raise ModelLoadError(
+                        f"{source}: {kind} '{name}' ({role}) has shape {graph[name]}, "
+                        f"metadata implies {shape}"
+                    )
 
     def zero_features(self) -> np.ndarray:
         return np.zeros(self.feature_shape, np.float32)
