@@ -166,3 +166,16 @@ def _colour_frame(rgb: np.ndarray) -> tuple:
     header = _header(500 + _frame_counter())
     info = intrinsics_to_camera_info(bf.intrinsics(640, 480), header)
     return numpy_to_image(rgb, "rgb8", header), None, info
+
+
+def test_bad_frames_are_dropped_and_counted_and_tracking_goes_on(
+    harness: VideoHarness, sequence: list
+) -> None:
+    depth_as_colour = numpy_to_image(np.zeros((480, 640), np.uint16), "16UC1", _header(300))
+    bad_input.expect_drop(harness, pose_node_base.DROP_BAD_ENCODING, depth_as_colour, wait_s=WAIT_S)
+    truncated = numpy_to_image(sequence[0].color, "rgb8", _header(301))
+    truncated.data = truncated.data[: len(truncated.data) // 2]
+    bad_input.expect_drop(harness, pose_node_base.DROP_MALFORMED, truncated, wait_s=WAIT_S)
+    good = numpy_to_image(sequence[1].color, "rgb8", _header(302))
+    result = node_checks.keypoints_for(harness, good, wait_s=WAIT_S)
+    assert result.cloud is not None and len(result.cloud) > 0
