@@ -19,8 +19,8 @@ class KeyframePolicy:
     """
 
     interval_frames: int = 10
-    min_track_confidence: float = 0.3
-    confidence_drop_ratio: float = 0.0
+    min_track_confidence: float = 0.0
+    confidence_drop_ratio: float = 0.6
 
     def __post_init__(self) -> None:
         if self.interval_frames < 1:

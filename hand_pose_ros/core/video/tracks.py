@@ -21,7 +21,7 @@ BOX_AREA_FRACTION = 0.53
 
 @dataclass(frozen=True)
 class TrackingSettings:
-    min_association_oks: float = 0.3
+    min_association_oks: float = 0.1
     """A detection continues a track only at this OKS or more."""
     min_birth_score: float = 0.2
     """A detection unmatched to any track starts one when its person score is at least this."""
@@ -29,7 +29,7 @@ class TrackingSettings:
     """A track no keyframe confirmed this many times in a row ends."""
     min_keypoint_score: float = 0.1
     """Keypoints below this score do not count for OKS or a track's extent."""
-    max_duplicate_oks: float = 0.7
+    max_duplicate_oks: float = 0.5
     """Two tracks this similar (OKS) follow one person: the younger one ends."""
 
 
