@@ -29,6 +29,7 @@ VIDEO_MODEL ?= hand_pose_ros/models/video_dkd_synthetic.onnx
 VIDEO_TRAIN_FLAGS = --steps 4000 --batch-size 8 --clip-length 6 --pose-noise 0.05 \
 	--rollout-probability 0.7 --seed 0 --threads 1
 VIDEO_ABLATION ?= runs/video_ablation
+VIDEO_ABLATION_SEQUENCES ?= 20
 VIDEO_ABLATION_FLAGS = --steps 4000 --batch-size 8 --clip-length 4 --seed 0 --threads 1
 
 .PHONY: venv test lint demo bench hand-model hand-ablation body-model body-ablation video-model \
@@ -100,7 +101,7 @@ video-ablation: $(STAMP)
 		$(PY) -m training.video.export --run $(VIDEO_ABLATION)_$$weight \
 			--out $(VIDEO_ABLATION)_$$weight/dkd.onnx --name dkd_adversarial_$$weight && \
 		$(PY) -m training.video.evaluate --model $(VIDEO_ABLATION)_$$weight/dkd.onnx \
-			--body-model $(BODY_MODEL) --split test \
+			--body-model $(BODY_MODEL) --split test --sequences $(VIDEO_ABLATION_SEQUENCES) \
 			--out $(VIDEO_ABLATION)_$$weight/test_metrics.json || exit 1; \
 	done
 
