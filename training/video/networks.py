@@ -11,7 +11,7 @@ Three parts, one job each:
 - :class:`KernelMatcher`: correlates the kernels with the current frame's features inside the
   same ROI (a normalised convolution whose weights are the distilled kernels, written as one
   batched matrix product so it exports and counts cleanly), then a light head turns the J
-  responses plus the local features into J heatmaps.
+  responses, the local features and the previous pose maps into J heatmaps.
 
 ROI geometry (boxes, cell coordinates, pose maps) is the core's
 (:mod:`hand_pose_ros.core.video.rois`): training and the runtime place the grid identically.

@@ -51,7 +51,7 @@ from training.video.data import (
 from training.video.networks import DkdNetwork, TemporalDiscriminator
 
 HEATMAP_LOSS_SCALE = 1000.0
-"""Gaussian targets are mostly zeros: scaled, the MSE starts near 1."""
+"""Gaussian targets are mostly zeros: scaled, the loss reads in units of about 1."""
 POSITIVE_WEIGHT = 20.0
 SOFT_ARGMAX_SHARPNESS = 20.0
 BOX_JITTER = 0.08
