@@ -108,13 +108,7 @@ class TrackSet:
         matched_tracks: set[int] = set()
         matched_detections: set[int] = set()
         if self.tracks and len(uv_px):
-            track_uv = np.stack([t.uv_px for t in self.tracks])
-            track_score = np.stack([t.score for t in self.tracks])
-            visible = (track_score >= settings.min_keypoint_score).astype(np.uint8)
-            areas = pose_areas_px2(track_uv, track_score, settings.min_keypoint_score)
-            similarity = np.nan_to_num(
-                oks_matrix(uv_px, track_uv, visible, areas, self.oks_sigmas), nan=0.0
-            )  # (D, T)
+            similarity = self._oks_to_tracks(uv_px)  # (D, T)
             rows, cols = linear_sum_assignment(-similarity)
             for d, t in zip(rows, cols):
                 if similarity[d, t] >= settings.min_association_oks:
@@ -136,6 +130,16 @@ class TrackSet:
                 self._birth(uv_px[d], score[d], time_s)
         self.suppress_duplicates()
 
+    def _oks_to_tracks(self, uv_px: np.ndarray) -> np.ndarray:
+        """(P, T) OKS of poses (P, J, 2) against every live track, the track as the truth:
+        its confident keypoints count, scaled by its own extent; 0 where undefined."""
+        min_score = self.settings.min_keypoint_score
+        track_uv = np.stack([t.uv_px for t in self.tracks])
+        track_score = np.stack([t.score for t in self.tracks])
+        visible = (track_score >= min_score).astype(np.uint8)
+        areas = pose_areas_px2(track_uv, track_score, min_score)
+        return np.nan_to_num(oks_matrix(uv_px, track_uv, visible, areas, self.oks_sigmas), nan=0.0)
+
     def _birth(self, uv_px: np.ndarray, score: np.ndarray, time_s: float) -> None:
         smoother = OneEuroFilter(self.smoothing) if self.smoothing is not None else None
         track = Track(self._next_id, np.asarray(uv_px, np.float64), score, smoother)
@@ -155,16 +159,11 @@ class TrackSet:
         onto the same body, and a split detection can start a second one)."""
         if len(self.tracks) < 2:
             return
-        settings = self.settings
-        uv = np.stack([t.uv_px for t in self.tracks])
-        score = np.stack([t.score for t in self.tracks])
-        visible = (score >= settings.min_keypoint_score).astype(np.uint8)
-        areas = pose_areas_px2(uv, score, settings.min_keypoint_score)
-        similarity = np.nan_to_num(oks_matrix(uv, uv, visible, areas, self.oks_sigmas), nan=0.0)
+        similarity = self._oks_to_tracks(np.stack([t.uv_px for t in self.tracks]))
         ended: set[int] = set()
         for younger in range(1, len(self.tracks)):  # tracks are in order of birth
             older = [o for o in range(younger) if o not in ended]
-            if older and similarity[younger, older].max() >= settings.max_duplicate_oks:
+            if older and similarity[younger, older].max() >= self.settings.max_duplicate_oks:
                 ended.add(younger)
         self.tracks = [t for i, t in enumerate(self.tracks) if i not in ended]
 
