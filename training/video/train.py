@@ -35,6 +35,7 @@ from training.common.checkpoints import CHECKPOINT_NAME
 from training.common.loop import (
     finish_run,
     is_due,
+    optimiser_step,
     progress_bar,
     record_evaluation,
     resume,
@@ -288,10 +289,7 @@ def train(args: argparse.Namespace) -> dict:
             g_loss = (discriminator(fake) - 1).pow(2).mean()
             loss = loss + args.adversarial_weight * g_loss
             losses.update(discriminator=d_loss.item(), generator=g_loss.item())
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
+        optimiser_step(loss, optimizer, scheduler)
         smooth_losses(running, losses)
         progress.set_postfix(refresh=False, hm=f"{running['heatmaps']:.3f}")
         done = step + 1
