@@ -26,28 +26,9 @@ from hand_pose_ros.nodes.node_parameters import (
 
 SHIPPED_VIDEO_MODEL_NAME = "video_dkd_synthetic.onnx"
 
-TRACKER_PARAMETERS: frozenset[str] = frozenset(
-    {
-        "keyframe_interval_frames",
-        "min_track_confidence",
-        "confidence_drop_ratio",
-        "lost_track_confidence",
-        "min_association_oks",
-        "smoothing",
-        "smoothing_min_cutoff_hz",
-        "smoothing_speed_coefficient",
-        "smoothing_derivative_cutoff_hz",
-    }
-)
-ESTIMATOR_PARAMETERS: frozenset[str] = (
-    body_pose_parameters.ESTIMATOR_PARAMETERS | TRACKER_PARAMETERS
-)
-"""Changing any of these rebuilds the tracker (its tracks start afresh)."""
-
 _SMOOTHING = OneEuroSettings()
 
-PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
-    *body_pose_parameters.PARAMETER_SPECS,
+TRACKER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
         "video_model",
         "",
@@ -107,6 +88,15 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         positive,
     ),
 )
+
+PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
+    *body_pose_parameters.PARAMETER_SPECS,
+    *TRACKER_SPECS,
+)
+ESTIMATOR_PARAMETERS: frozenset[str] = body_pose_parameters.ESTIMATOR_PARAMETERS | frozenset(
+    spec.name for spec in TRACKER_SPECS if not spec.read_only
+)
+"""Changing any of these rebuilds the tracker (its tracks start afresh)."""
 
 SPECS_BY_NAME: dict[str, ParameterSpec] = specs_by_name(PARAMETER_SPECS)
 
