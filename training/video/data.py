@@ -104,21 +104,24 @@ class ClipSampler:
         self.length = int(length)
         self.max_frame_step = int(max_frame_step)
         visible = (np.asarray(arrays["visibility"]) > 0).sum(axis=-1) >= MIN_VISIBLE_KEYPOINTS
-        self.visible = visible  # (S, F, T)
         self.width = int(arrays["color"].shape[3])
+        self._candidates = {
+            step: self._clip_starts(visible, step) for step in range(1, self.max_frame_step + 1)
+        }
 
-    def _candidates(self, step: int) -> np.ndarray:
-        """(K, 3) (sequence, first frame, track) whose person is visible in every clip frame."""
+    def _clip_starts(self, visible: np.ndarray, step: int) -> np.ndarray:
+        """(K, 3) (sequence, first frame, track) whose person is visible (S, F, T) in every
+        frame of a clip with this frame step."""
         span = (self.length - 1) * step
-        frames = self.visible.shape[1]
-        ok = np.ones_like(self.visible[:, : frames - span])
+        frames = visible.shape[1]
+        ok = np.ones_like(visible[:, : frames - span])
         for offset in range(0, span + 1, step):
-            ok &= self.visible[:, offset : frames - span + offset]
+            ok &= visible[:, offset : frames - span + offset]
         return np.argwhere(ok)
 
     def sample(self, count: int, rng: np.random.Generator) -> Clip:
         step = int(rng.integers(1, self.max_frame_step + 1))
-        candidates = self._candidates(step)
+        candidates = self._candidates[step]
         if not len(candidates):
             raise ValueError("no sequence has a person visible for a whole clip")
         picks = candidates[rng.integers(0, len(candidates), count)]
