@@ -127,6 +127,7 @@ class BodyEstimator:
         detection_threshold: float | None = None,
         tag_threshold: float | None = None,
         max_people: int | None = None,
+        fine_peak_search: bool = False,
         depth_window_px: int = DEFAULT_BODY_WINDOW_PX,
         foreground_band_m: float = DEFAULT_BODY_BAND_M,
         use_depth_offsets: bool = True,
@@ -142,6 +143,7 @@ class BodyEstimator:
             tag_threshold=tag_threshold,
             max_people=max_people,
             refine=refine,
+            fine_peak_search=fine_peak_search,
         )
         self.flip_test = bool(flip_test)
         offsets = model.metadata.get("keypoint_depth_offsets_m")

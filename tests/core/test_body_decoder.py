@@ -28,11 +28,12 @@ def assign(decoded_xy: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return errors[best, np.arange(len(truth))]
 
 
+@pytest.mark.parametrize("fine_peak_search", [False, True])
 @pytest.mark.parametrize("count", [1, 2, 10])
-def test_people_are_recovered_to_sub_pixel_accuracy(count):
+def test_people_are_recovered_to_sub_pixel_accuracy(count, fine_peak_search):
     truth = grid_people(count, seed=count)
     outputs = render_body_outputs(truth, tags=np.arange(count) * 2.0)
-    decoded = BodyDecoder(body_metadata()).decode(outputs)
+    decoded = BodyDecoder(body_metadata(), fine_peak_search=fine_peak_search).decode(outputs)
     assert len(decoded) == count
     assert assign(decoded.xy_px, truth).max() < 0.25  # network-input pixels
     assert decoded.score.min() > 0.9
@@ -41,11 +42,24 @@ def test_people_are_recovered_to_sub_pixel_accuracy(count):
 
 def test_overlapping_people_are_separated_by_their_tags():
     first = grid_people(1, seed=1)[0]
-    truth = np.stack([first, first + [7.0, 5.0]])  # heavily overlapping bodies
+    truth = np.stack([first, first + [12.0, 9.0]])  # overlapping bodies, 3 coarse pixels apart
     outputs = render_body_outputs(truth, tags=[-1.0, 1.5])
-    decoded = BodyDecoder(body_metadata()).decode(outputs)
-    assert len(decoded) == 2
-    assert assign(decoded.xy_px, truth).max() < 0.5
+    for fine_peak_search in (False, True):
+        decoded = BodyDecoder(body_metadata(), fine_peak_search=fine_peak_search).decode(outputs)
+        assert len(decoded) == 2
+        assert assign(decoded.xy_px, truth).max() < 0.5
+
+
+def test_fine_peak_search_separates_joints_that_merge_on_the_coarse_grid():
+    """The documented cost of the default coarse search: one joint of two people 8.6 input
+    pixels (about two coarse pixels) apart is a single peak there."""
+    first = grid_people(1, seed=1)[0]
+    truth = np.stack([first, first + [7.0, 5.0]])
+    outputs = render_body_outputs(truth, tags=[-1.0, 1.5])
+    fine = BodyDecoder(body_metadata(), fine_peak_search=True).decode(outputs)
+    assert len(fine) == 2 and assign(fine.xy_px, truth).max() < 0.5
+    coarse = BodyDecoder(body_metadata()).decode(outputs)
+    assert np.abs(coarse.xy_px[0] - coarse.xy_px[1]).max(axis=1).min() < 0.5  # a shared joint
 
 
 def test_tag_threshold_splits_a_person_whose_tags_disagree():
@@ -137,13 +151,13 @@ def test_bad_outputs_and_foreign_metadata():
 
 
 def test_building_blocks_match_references():
-    maps = np.random.default_rng(9).random((4, 13, 17)).astype(np.float32)
+    maps = np.random.default_rng(9).random((4, 12, 16)).astype(np.float32)
     for kernel in (1, 3, 5, 7):
         expected = maximum_filter(maps, size=(1, kernel, kernel), mode="nearest")
         np.testing.assert_array_equal(max_pool(maps, kernel), expected)
-    for size in ((26, 34), (20, 30)):  # the x2 fast path and the general path
-        r0, r1, wy = bilinear_taps(13, size[0])
-        c0, c1, wx = bilinear_taps(17, size[1])
+    for size in ((6, 8), (26, 34), (20, 30)):  # the /2 fast path and the general path
+        r0, r1, wy = bilinear_taps(12, size[0])
+        c0, c1, wx = bilinear_taps(16, size[1])
         rows = maps[:, r0] * (1 - wy[:, None]) + maps[:, r1] * wy[:, None]
         expected = rows[:, :, c0] * (1 - wx) + rows[:, :, c1] * wx
         np.testing.assert_allclose(resize_maps(maps, *size), expected, atol=1e-6)

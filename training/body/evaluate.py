@@ -90,6 +90,7 @@ def evaluate_synthetic(
     frames: int | None,
     flip_test: bool = False,
     threads: int = 1,
+    fine_peak_search: bool = False,
     width: int = EVAL_RESOLUTION_PX[0],
     height: int = EVAL_RESOLUTION_PX[1],
 ) -> dict:
@@ -98,7 +99,7 @@ def evaluate_synthetic(
 
     seeds = split_seeds(split, frames)
     model = OnnxModel(model_path, intra_op_threads=threads)
-    estimator = BodyEstimator(model, flip_test=flip_test)
+    estimator = BodyEstimator(model, flip_test=flip_test, fine_peak_search=fine_peak_search)
     sigmas = np.asarray(model.metadata["oks_sigmas"], np.float64)
     images, annotations, results = [], [], []
     errors = ErrorAccumulator(sigmas)
@@ -133,6 +134,7 @@ def evaluate_synthetic(
             "seeds": [seeds.start, seeds.stop],
             "resolution": f"{width}x{height}",
             "flip_test": flip_test,
+            "fine_peak_search": fine_peak_search,
             "AP": report["overall"]["AP"],
             "AP50": report["overall"]["AP50"],
             "AP75": report["overall"]["AP75"],
@@ -159,6 +161,7 @@ def evaluate_coco(
     frames: int | None,
     flip_test: bool = False,
     threads: int = 1,
+    fine_peak_search: bool = False,
 ) -> dict:
     """AP on a real COCO / CrowdPose style set (3D error when it carries depth + camera)."""
     dataset = CocoKeypointDataset(annotations, images_dir)
@@ -168,7 +171,7 @@ def evaluate_coco(
             f"{annotations} uses the {dataset.layout.name} layout; the model "
             f"predicts {len(model.metadata['keypoint_names'])} other keypoints"
         )
-    estimator = BodyEstimator(model, flip_test=flip_test)
+    estimator = BodyEstimator(model, flip_test=flip_test, fine_peak_search=fine_peak_search)
     errors = ErrorAccumulator(np.asarray(model.metadata["oks_sigmas"], np.float64))
     count = len(dataset) if frames is None else min(frames, len(dataset))
     results = []
@@ -197,6 +200,7 @@ def evaluate_coco(
             "layout": dataset.layout.name,
             "images": count,
             "flip_test": flip_test,
+            "fine_peak_search": fine_peak_search,
             "AP": report["overall"]["AP"],
             "AP50": report["overall"]["AP50"],
             "AP75": report["overall"]["AP75"],
@@ -224,6 +228,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--coco", type=Path, default=None, help="COCO-style annotation JSON")
     parser.add_argument("--images", type=Path, default=None, help="image folder for --coco")
     parser.add_argument("--flip-test", action="store_true")
+    parser.add_argument(
+        "--fine-peak-search", action="store_true", help="search peaks on the 1/2-scale grid"
+    )
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")
     parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
     parser.add_argument(
@@ -240,13 +247,16 @@ def main(argv: list[str] | None = None) -> None:
             args.frames,
             args.flip_test,
             args.threads,
+            args.fine_peak_search,
         )
         key = f"coco_{args.coco.stem}"
     else:
         result = evaluate_synthetic(
-            args.model, args.split, args.frames, args.flip_test, args.threads
+            args.model, args.split, args.frames, args.flip_test, args.threads,
+            fine_peak_search=args.fine_peak_search,
         )
         key = f"{args.split}_{result['resolution']}" + ("_flip" if args.flip_test else "")
+    key += "_fine_peaks" if args.fine_peak_search else ""
     printed = {k: v for k, v in result.items() if k != "coco"}
     print(json.dumps(printed, indent=2))
     if args.out:
