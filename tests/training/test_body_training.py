@@ -153,3 +153,29 @@ def test_coco_style_data_trains_exports_and_evaluates(tmp_path: Path) -> None:
     assert "keypoint_depth_offsets_m" not in read_onnx_metadata(model_path)
     report = evaluate_coco(model_path, annotations, data_dir, frames=2)
     assert report["images"] == 2 and report["layout"] == "coco17"
+
+
+def test_warm_restart_starts_from_a_finished_run_and_records_the_chain(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    parent = torch.load(trained_run / "checkpoint.pt", weights_only=False)
+    common = [*FLAGS, "--init-from", str(trained_run), "--cache-dir",
+              str(trained_run.parent / "cache")]  # fmt: skip
+    restart = tmp_path / "restart"
+    result = train(parse_args([*common, "--out", str(restart), "--steps", "1", "--eval-every",
+                               "1"]))  # fmt: skip
+    restarted = torch.load(restart / "checkpoint.pt", weights_only=False)["model"]
+    moved = max(float((restarted[k].float() - v.float()).abs().max())
+                for k, v in parent["model"].items() if k.endswith(("weight", "bias")))  # fmt: skip
+    assert moved < 0.02  # parameters one Adam step of lr 4e-3 away from the parent's
+    first, second = result["command"].split(" && ")
+    assert first.startswith("python -m training.body.train") and "--init-from" not in first
+    assert f"--init-from {trained_run}" in second and f"--out {restart}" in second
+    metadata = read_onnx_metadata(export(restart, tmp_path / "restart.onnx", "restart", 0)
+                                  ["model"])  # fmt: skip
+    assert metadata["training"]["steps"] == parent["step"] + 1
+    assert metadata["training"]["warm_restart_at_step"] == parent["step"]
+    assert metadata["training"]["command"] == result["command"]
+
+    with pytest.raises(SystemExit, match="its kernel is 7, this run's 3"):
+        train(parse_args([*common, "--kernel", "3", "--out", str(tmp_path / "other")]))

@@ -191,7 +191,9 @@ def export(
         f"{config['input']}",
         "train_seeds": [train_seeds.start, train_seeds.stop] if synthetic else None,
         "architecture": architecture,
-        "steps": state["step"],
+        # A warm restart (--init-from) counts the earlier run's steps and time as well.
+        "steps": state["step"] + config.get("init_steps", 0),
+        **({"warm_restart_at_step": config["init_steps"]} if config.get("init_steps") else {}),
         "batch_size": config["batch_size"],
         "lr": config["lr"],
         "weight_decay": config["weight_decay"],
@@ -202,7 +204,7 @@ def export(
             "ae_push_weight": config["push_weight"],
         },
         "seed": config["seed"],
-        "train_time_s": round(state["elapsed_s"], 1),
+        "train_time_s": round(state["elapsed_s"] + config.get("init_train_time_s", 0.0), 1),
         "command": command_line(config),
         "depth_offsets": offset_stats,
     }

@@ -31,7 +31,7 @@ from training.body.data import (
 )
 from training.body.losses import AE_PULL_WEIGHT, AE_PUSH_WEIGHT, LitePoseLoss
 from training.body.networks import HEADS, LITEPOSE_CONFIGS, build_litepose
-from training.common.checkpoints import CHECKPOINT_NAME
+from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.loop import (
     finish_run,
     is_due,
@@ -114,6 +114,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--images", type=Path, default=None, help="image folder for --coco")
     parser.add_argument("--eval-every", type=int, default=1000)
     parser.add_argument("--checkpoint-every", type=int, default=100)
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="run folder whose final weights start this run (a warm restart: fresh optimiser "
+        "and schedule); its command is recorded with this run's",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cache-dir", type=Path, default=Path("data/cache"))
@@ -171,7 +178,30 @@ def command_line(config: dict) -> str:
         flags.append(f"--train-frames {config['train_frames']}")
     if config.get("coco") not in (None, "None"):
         flags.append(f"--coco {config['coco']} --images {config['images']}")
-    return "python -m training.body.train " + " ".join(flags)
+    if config.get("init_from") not in (None, "None"):
+        flags.append(f"--init-from {config['init_from']}")
+    command = "python -m training.body.train " + " ".join(flags)
+    # A warm restart is reproduced by the chain of commands that led to it.
+    return f"{config['init_command']} && {command}" if config.get("init_command") else command
+
+
+def initial_weights(run_dir: Path, config: dict) -> tuple[dict, dict]:
+    """Final weights of an earlier run and its configuration, refusing another architecture."""
+    state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+    if state is None:
+        raise SystemExit(f"--init-from: no checkpoint in {run_dir}")
+    parent = state["config"]
+    for key in ("size", "kernel", "head", "keypoint_layout"):
+        if parent.get(key) != config.get(key):
+            raise SystemExit(
+                f"--init-from {run_dir}: its {key} is {parent.get(key)!r}, this run's "
+                f"{config.get(key)!r}"
+            )
+    if state["step"] < parent["steps"]:
+        raise SystemExit(f"--init-from {run_dir}: that run stopped at step {state['step']} of "
+                         f"{parent['steps']}; finish it first")
+    return state["model"], {**parent, "steps_done": state["step"],
+                            "train_time_s": round(state["elapsed_s"], 1)}
 
 
 def load_data(
@@ -246,6 +276,12 @@ def train(args: argparse.Namespace, render_fn=None, version: str | None = None) 
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_factor(step, args.steps, args.schedule)
     )
+    if args.init_from is not None:
+        weights, parent = initial_weights(args.init_from, config)
+        model.load_state_dict(weights)
+        config["init_command"] = command_line(parent)
+        config["init_steps"] = parent["steps_done"]
+        config["init_train_time_s"] = parent["train_time_s"]
     parts = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
     checkpoint_path = args.out / CHECKPOINT_NAME
     start_step, history, elapsed_s = resume(checkpoint_path, parts)
