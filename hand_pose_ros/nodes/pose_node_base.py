@@ -186,11 +186,15 @@ class PoseNodeBase(Node):
         if self.model is not None:
             self.get_logger().info(
                 f"ready: model '{self.model.name}' ({self.model.path}), input "
-                f"{self.model.input_width}x{self.model.input_height}, listening on "
-                f"{self._input_description()}"
+                f"{self.model.input_width}x{self.model.input_height}{self._ready_details()}, "
+                f"listening on {self._input_description()}"
             )
 
     # ------------------------------------------------------------------ for subclasses
+    def _ready_details(self) -> str:
+        """What the start-up line adds after the model (", ..."), e.g. a second model."""
+        return ""
+
     @abstractmethod
     def _create_input_subscriptions(self) -> None:
         """(Re)create the input subscriptions with the current QoS parameters."""

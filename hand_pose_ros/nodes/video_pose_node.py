@@ -116,6 +116,15 @@ class VideoPoseNode(BodyPoseNode):
             "mean_gmacs_per_frame": round(float(np.mean([m for _, m in costs])) / 1e9, 4),
         }
 
+    def _ready_details(self) -> str:
+        estimator = self.estimator
+        if estimator is None:
+            return ""
+        return (
+            f", tracker '{estimator.dkd.name}' ({estimator.dkd.path}), keyframe every "
+            f"{estimator.policy.interval_frames} frames"
+        )
+
     def _extra_diagnostic_values(self) -> dict[str, str | float | int]:
         values = {**super()._extra_diagnostic_values(), **self.cost_summary()}
         estimator = self.estimator
