@@ -4,11 +4,12 @@ Steps, all vectorised over joints and map pixels (Python loops only over joint t
 1/2 heatmaps (block-averaged) with the 1/4 heatmaps into a search map on the 1/4 grid, max-pool
 non-maximum suppression and top-k candidates per joint with their tags there, associative-
 embedding grouping (:mod:`hand_pose_ros.core.grouping`), refinement of each person's missing
-joints (the best peak whose tag is near the person's mean tag), then each kept joint is placed
-at the sub-pixel maximum of the full fused map (1/4 upsampled plus 1/2) in a small window on the
-1/2 grid, and optionally a flip test (averaging with the horizontally flipped pass). Searching
-on the 1/4 grid and fusing at 1/2 only where people are keeps decoding a small share of the
-frame. Needs only the model metadata, so training evaluates torch outputs with the same code
+joints (the best peak whose tag is near the person's mean tag), then a sub-pixel step on the
+1/4 grid and another on the full fused map (1/4 upsampled plus 1/2), evaluated only at the 1/2
+pixel nearest each joint and its four neighbours; optionally a flip test (averaging with the
+horizontally flipped pass). Searching on the 1/4 grid and fusing at 1/2 only where the joints
+are keeps decoding a small share of the frame; ``fine_peak_search`` searches the fused 1/2 grid
+instead. Needs only the model metadata, so training evaluates torch outputs with the same code
 the node runs.
 """
 
@@ -412,11 +413,8 @@ class BodyDecoder:
         )
         if self.refine and len(people):
             self._refine_missing(people, peak_xy, score, peak_tags)
-        if refine_on_fine:
-            xy, peak = self._locate(people, search, (coarse, fine))
-            return self._finish(xy, peak, float(self.fine_stride))
-        xy, peak = self._locate(people, search, None)
-        return self._finish(xy, peak, search_stride)
+        xy, peak = self._locate(people, search, (coarse, fine) if refine_on_fine else None)
+        return self._finish(xy, peak, float(self.fine_stride) if refine_on_fine else search_stride)
 
     def _search_map(
         self, coarse: np.ndarray, fine: np.ndarray | None
