@@ -11,7 +11,6 @@ from other test folders as ``tests.core.body_stand_in``.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -245,18 +244,3 @@ def grid_people(
         keypoints = origin + 0.1 * np.array([cell_w, cell_h]) + POSE_TEMPLATE * size
         people.append(keypoints + rng.uniform(-jitter_px, jitter_px, keypoints.shape))
     return np.array(people).reshape(count, len(POSE_TEMPLATE), 2)
-
-
-def time_decode(decoder: Any, outputs: dict[str, np.ndarray], repeats: int = 30) -> float:
-    """Median seconds of ``decoder.decode(outputs)`` (after one warm-up call).
-
-    For a decode-vs-people bench: ``time_decode(BodyDecoder(body_metadata()),
-    render_body_outputs(grid_people(n), np.arange(n) * 2.0))`` for n = 1..10.
-    """
-    decoder.decode(outputs)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        decoder.decode(outputs)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))

@@ -15,7 +15,6 @@ from tests.core.body_stand_in import (
     body_metadata,
     grid_people,
     render_body_outputs,
-    time_decode,
 )
 from tests.core.conftest import default_metadata as hand_metadata
 
@@ -161,10 +160,3 @@ def test_building_blocks_match_references():
         rows = maps[:, r0] * (1 - wy[:, None]) + maps[:, r1] * wy[:, None]
         expected = rows[:, :, c0] * (1 - wx) + rows[:, :, c1] * wx
         np.testing.assert_allclose(resize_maps(maps, *size), expected, atol=1e-6)
-
-
-def test_decode_is_fast_at_ten_people():
-    """Timing reference for the bench: ~1.5 ms on one idle core (256x192 input, 10 people);
-    the bound leaves room for a loaded CI machine."""
-    outputs = render_body_outputs(grid_people(10), tags=np.arange(10) * 2.0)
-    assert time_decode(BodyDecoder(body_metadata()), outputs, repeats=20) < 10e-3
