@@ -19,6 +19,10 @@ DEFAULT_WINDOW_PX = 5
 DEFAULT_FOREGROUND_BAND_M = 0.03
 """Depths this close to the nearest surface count as that surface (a finger's thickness)."""
 
+DEFAULT_HAND_DEPTH_BAND_M = 0.12
+"""Largest distance (metres) of a keypoint's depth from its hand's median keypoint depth: about
+the depth extent of a hand; chosen on the validation split (0.05 / 0.08 / 0.12 tried)."""
+
 MIN_CLUSTER_SUPPORT = 2
 """Samples that must agree (within the band) on the nearest surface; 1 lone sample is noise."""
 
@@ -130,3 +134,17 @@ def sample_depth(
     median = 0.5 * (ordered[rows_index, lower] + ordered[rows_index, upper])
     result[inside] = np.where(has_any, median, np.nan)
     return result
+
+
+def snap_to_hand_depth(depth_m: np.ndarray, band_m: float) -> np.ndarray:
+    """One hand's keypoint depths (K,), each more than ``band_m`` from their median replaced by
+    that median.
+
+    A 2D estimate that falls off a finger puts the whole sampling window on the background,
+    which no window statistic can tell from a finger; the other keypoints of the same hand can.
+    Missing depths (NaN) stay missing. ``band_m`` <= 0 leaves the depths as they are.
+    """
+    if band_m <= 0 or not np.isfinite(depth_m).any():
+        return depth_m
+    median = np.nanmedian(depth_m)
+    return np.where(np.abs(depth_m - median) > band_m, median, depth_m).astype(depth_m.dtype)

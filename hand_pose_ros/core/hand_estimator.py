@@ -18,9 +18,11 @@ import numpy as np
 from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.core.depth_sampling import (
     DEFAULT_FOREGROUND_BAND_M,
+    DEFAULT_HAND_DEPTH_BAND_M,
     DEFAULT_WINDOW_PX,
     checked_sampling_settings,
     sample_depth,
+    snap_to_hand_depth,
 )
 from hand_pose_ros.core.heatmaps import decode_peaks, rescale_px
 from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, validate_task_metadata
@@ -214,6 +216,7 @@ def lift_hands(
     intrinsics: Intrinsics,
     depth_window_px: int,
     foreground_band_m: float,
+    hand_depth_band_m: float = DEFAULT_HAND_DEPTH_BAND_M,
 ) -> None:
     """Fill each hand's ``depth_m`` and ``xyz_m`` from a depth image its ``uv_px`` refer to.
 
@@ -224,11 +227,11 @@ def lift_hands(
         return
     uv = np.concatenate([hand.uv_px for hand in hands])
     depth = sample_depth(depth_m, uv, depth_window_px, foreground_band_m)
-    xyz = intrinsics.back_project(uv, depth)
     start = 0
     for hand in hands:
         stop = start + len(hand.uv_px)
-        hand.depth_m, hand.xyz_m = depth[start:stop], xyz[start:stop]
+        hand.depth_m = snap_to_hand_depth(depth[start:stop], hand_depth_band_m)
+        hand.xyz_m = intrinsics.back_project(hand.uv_px, hand.depth_m)
         start = stop
 
 
@@ -246,10 +249,12 @@ class HandEstimator:
         presence_threshold: float = DEFAULT_PRESENCE_THRESHOLD,
         depth_window_px: int = DEFAULT_WINDOW_PX,
         foreground_band_m: float = DEFAULT_FOREGROUND_BAND_M,
+        hand_depth_band_m: float = DEFAULT_HAND_DEPTH_BAND_M,
     ) -> None:
         self.depth_window_px, self.foreground_band_m = checked_sampling_settings(
             depth_window_px, foreground_band_m
         )
+        self.hand_depth_band_m = float(hand_depth_band_m)
         self.model = model
         self.decoder = HandDecoder(model.metadata, presence_threshold)
         self.keypoint_names = self.decoder.keypoint_names
@@ -293,7 +298,10 @@ class HandEstimator:
         raw = self.model.run(network_input)
         inferred = time.perf_counter()
         hands = self.decoder.decode({name: value[0] for name, value in raw.items()}, height, width)
-        lift_hands(hands, depth_m, intrinsics, self.depth_window_px, self.foreground_band_m)
+        lift_hands(
+            hands, depth_m, intrinsics, self.depth_window_px, self.foreground_band_m,
+            self.hand_depth_band_m,
+        )
         decoded = time.perf_counter()
         return HandEstimate(
             hands=hands,

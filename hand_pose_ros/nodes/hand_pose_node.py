@@ -130,6 +130,7 @@ class HandPoseNode(PoseNodeBase):
             presence_threshold=float(self._param("presence_threshold", DEFAULT_PRESENCE_THRESHOLD)),
             depth_window_px=int(self._param("depth_window_px", DEFAULT_WINDOW_PX)),
             foreground_band_m=float(self._param("foreground_band_m", DEFAULT_FOREGROUND_BAND_M)),
+            hand_depth_band_m=float(self._param("hand_depth_band_m")),
         )
 
     def _create_input_subscriptions(self) -> None:

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hand_pose_ros.core.depth_sampling import DEFAULT_FOREGROUND_BAND_M, DEFAULT_WINDOW_PX
+from hand_pose_ros.core.depth_sampling import (
+    DEFAULT_FOREGROUND_BAND_M,
+    DEFAULT_HAND_DEPTH_BAND_M,
+    DEFAULT_WINDOW_PX,
+)
 from hand_pose_ros.core.hand_estimator import DEFAULT_PRESENCE_THRESHOLD
 from hand_pose_ros.nodes.node_parameters import (
     INPUT_QOS_PARAMETERS,
@@ -21,6 +25,7 @@ from hand_pose_ros.nodes.node_parameters import (
     check_spec_value,
     input_specs,
     model_specs,
+    non_negative,
     output_specs,
     positive,
     specs_by_name,
@@ -42,7 +47,7 @@ __all__ = [
 SHIPPED_MODEL_NAME = "hand_tiny_multitask.onnx"
 
 ESTIMATOR_PARAMETERS: frozenset[str] = frozenset(
-    {"presence_threshold", "depth_window_px", "foreground_band_m"}
+    {"presence_threshold", "depth_window_px", "foreground_band_m", "hand_depth_band_m"}
 )
 
 PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
@@ -64,6 +69,13 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         DEFAULT_FOREGROUND_BAND_M,
         "Depth band (metres) above the nearest valid pixels in the window taken as the hand.",
         positive,
+    ),
+    ParameterSpec(
+        "hand_depth_band_m",
+        DEFAULT_HAND_DEPTH_BAND_M,
+        "A keypoint whose sampled depth is further than this (metres) from its hand's median "
+        "keypoint depth (its window held only background) takes that median; 0 disables.",
+        non_negative,
     ),
     *input_specs(),
     *output_specs("hands/markers"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hand_pose_ros.core.depth_sampling import MIN_CLUSTER_SUPPORT, sample_depth
+from hand_pose_ros.core.depth_sampling import MIN_CLUSTER_SUPPORT, sample_depth, snap_to_hand_depth
 
 
 def reference_sample(depth, u, v, window_px, band_m):
@@ -117,3 +117,16 @@ def test_matches_reference_on_random_scenes(window_px):
     result = sample_depth(depth, uv, window_px, 0.03)
     expected = [reference_sample(depth, u, v, window_px, 0.03) for u, v in uv]
     np.testing.assert_allclose(result, np.array(expected, np.float32), rtol=1e-6)
+
+
+def test_a_keypoint_off_its_hand_takes_the_hand_depth():
+    # Five keypoints on a hand about 0.4 m away, one on the wall behind, one with no depth.
+    depth = np.array([0.40, 0.42, 0.39, 0.45, 0.41, 1.30, np.nan], np.float32)
+    snapped = snap_to_hand_depth(depth, 0.12)
+    median = np.nanmedian(depth)  # 0.415: the wall sample moves it by half a keypoint only
+    np.testing.assert_array_equal(snapped[:5], depth[:5])
+    assert snapped[5] == pytest.approx(median) and np.isnan(snapped[6])
+    assert snapped.dtype == np.float32
+    np.testing.assert_array_equal(snap_to_hand_depth(depth, 0.0), depth)  # disabled
+    nothing = np.full(3, np.nan, np.float32)
+    assert np.isnan(snap_to_hand_depth(nothing, 0.12)).all()
