@@ -136,15 +136,18 @@ def sample_depth(
     return result
 
 
-def snap_to_hand_depth(depth_m: np.ndarray, band_m: float) -> np.ndarray:
-    """One hand's keypoint depths (K,), each more than ``band_m`` from their median replaced by
-    that median.
+def snap_to_instance_depth(depth_m: np.ndarray, band_m: float) -> np.ndarray:
+    """Keypoint depths (..., K) of instances (a hand, a person: the last axis), each more than
+    ``band_m`` from its instance's median replaced by that median.
 
-    A 2D estimate that falls off a finger puts the whole sampling window on the background,
-    which no window statistic can tell from a finger; the other keypoints of the same hand can.
-    Missing depths (NaN) stay missing. ``band_m`` <= 0 leaves the depths as they are.
+    A 2D estimate that falls off a finger or a limb puts the whole sampling window on the
+    background, which no window statistic can tell from the body part; the instance's other
+    keypoints can. Missing depths (NaN) stay missing. ``band_m`` <= 0 leaves the depths as they
+    are.
     """
-    if band_m <= 0 or not np.isfinite(depth_m).any():
+    if band_m <= 0 or depth_m.size == 0:
         return depth_m
-    median = np.nanmedian(depth_m)
+    has_depth = np.isfinite(depth_m).any(axis=-1, keepdims=True)
+    # Instances without any depth get a dummy median (never used: NaN - x compares False).
+    median = np.nanmedian(np.where(has_depth, depth_m, 0.0), axis=-1, keepdims=True)
     return np.where(np.abs(depth_m - median) > band_m, median, depth_m).astype(depth_m.dtype)

@@ -22,7 +22,7 @@ from hand_pose_ros.core.depth_sampling import (
     DEFAULT_WINDOW_PX,
     checked_sampling_settings,
     sample_depth,
-    snap_to_hand_depth,
+    snap_to_instance_depth,
 )
 from hand_pose_ros.core.heatmaps import decode_peaks, rescale_px
 from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, validate_task_metadata
@@ -230,7 +230,7 @@ def lift_hands(
     start = 0
     for hand in hands:
         stop = start + len(hand.uv_px)
-        hand.depth_m = snap_to_hand_depth(depth[start:stop], hand_depth_band_m)
+        hand.depth_m = snap_to_instance_depth(depth[start:stop], hand_depth_band_m)
         hand.xyz_m = intrinsics.back_project(hand.uv_px, hand.depth_m)
         start = stop
 

@@ -128,6 +128,7 @@ class BodyPoseNode(PoseNodeBase):
             fine_peak_search=bool(self._param("fine_peak_search")),
             depth_window_px=int(self._param("depth_window_px")),
             foreground_band_m=float(self._param("foreground_band_m")),
+            person_depth_band_m=float(self._param("person_depth_band_m")),
         )
 
     def _create_input_subscriptions(self) -> None:

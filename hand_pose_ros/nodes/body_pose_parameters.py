@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hand_pose_ros.core.body_estimator import DEFAULT_BODY_BAND_M, DEFAULT_BODY_WINDOW_PX
+from hand_pose_ros.core.body_estimator import (
+    DEFAULT_BODY_BAND_M,
+    DEFAULT_BODY_WINDOW_PX,
+    DEFAULT_PERSON_DEPTH_BAND_M,
+)
 from hand_pose_ros.nodes.node_parameters import (
     INPUT_QOS_PARAMETERS,
     MODEL_PARAMETERS,
@@ -58,6 +62,7 @@ ESTIMATOR_PARAMETERS: frozenset[str] = frozenset(
         "fine_peak_search",
         "depth_window_px",
         "foreground_band_m",
+        "person_depth_band_m",
     }
 )
 SUBSCRIPTION_PARAMETERS: frozenset[str] = INPUT_QOS_PARAMETERS | {"use_depth"}
@@ -122,6 +127,13 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         DEFAULT_BODY_BAND_M,
         "Depth band (metres) above the nearest valid pixels in the window taken as the person.",
         positive,
+    ),
+    ParameterSpec(
+        "person_depth_band_m",
+        DEFAULT_PERSON_DEPTH_BAND_M,
+        "A keypoint whose depth is further than this (metres) from its person's median keypoint "
+        "depth (its window held only background) takes that median; 0 disables.",
+        non_negative,
     ),
     *input_specs(),
     *output_specs("people/markers"),

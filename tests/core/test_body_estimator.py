@@ -99,6 +99,17 @@ def test_lift_people_handles_holes_and_offsets():
     assert np.isnan(xyz[0, 1]).all() and xyz[0, 0, 2] == pytest.approx(3.1)
 
 
+def test_a_keypoint_on_the_wall_behind_takes_its_persons_depth():
+    depth = np.full((480, 640), 5.0, np.float32)  # the wall
+    depth[:, :320] = 2.0  # the person, left half
+    uv = np.array([[[100.0, 100.0], [150.0, 200.0], [200.0, 300.0], [400.0, 300.0]]])
+    z, xyz = lift_people(uv, depth, INTRINSICS, 7, 0.08)
+    np.testing.assert_allclose(z[0], 2.0)
+    assert xyz[0, 3, 2] == pytest.approx(2.0)
+    z_raw, _ = lift_people(uv, depth, INTRINSICS, 7, 0.08, person_band_m=0.0)
+    assert z_raw[0, 3] == pytest.approx(5.0)
+
+
 @pytest.mark.parametrize("batched", [True, False])
 def test_flip_test_runs_the_mirrored_image(tmp_path, batched):
     outputs = render_body_outputs(TRUTH, TAGS)

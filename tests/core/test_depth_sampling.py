@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hand_pose_ros.core.depth_sampling import MIN_CLUSTER_SUPPORT, sample_depth, snap_to_hand_depth
+from hand_pose_ros.core.depth_sampling import (
+    MIN_CLUSTER_SUPPORT,
+    sample_depth,
+    snap_to_instance_depth,
+)
 
 
 def reference_sample(depth, u, v, window_px, band_m):
@@ -122,11 +126,19 @@ def test_matches_reference_on_random_scenes(window_px):
 def test_a_keypoint_off_its_hand_takes_the_hand_depth():
     # Five keypoints on a hand about 0.4 m away, one on the wall behind, one with no depth.
     depth = np.array([0.40, 0.42, 0.39, 0.45, 0.41, 1.30, np.nan], np.float32)
-    snapped = snap_to_hand_depth(depth, 0.12)
+    snapped = snap_to_instance_depth(depth, 0.12)
     median = np.nanmedian(depth)  # 0.415: the wall sample moves it by half a keypoint only
     np.testing.assert_array_equal(snapped[:5], depth[:5])
     assert snapped[5] == pytest.approx(median) and np.isnan(snapped[6])
     assert snapped.dtype == np.float32
-    np.testing.assert_array_equal(snap_to_hand_depth(depth, 0.0), depth)  # disabled
+    np.testing.assert_array_equal(snap_to_instance_depth(depth, 0.0), depth)  # disabled
     nothing = np.full(3, np.nan, np.float32)
-    assert np.isnan(snap_to_hand_depth(nothing, 0.12)).all()
+    assert np.isnan(snap_to_instance_depth(nothing, 0.12)).all()
+
+
+def test_people_are_snapped_each_to_their_own_median():
+    depth = np.array([[2.0, 2.1, 1.9, 6.0], [4.0, 4.2, np.nan, 0.5], [np.nan] * 4], np.float32)
+    snapped = snap_to_instance_depth(depth, 0.5)
+    np.testing.assert_allclose(snapped[0], [2.0, 2.1, 1.9, 2.05], rtol=1e-6)
+    np.testing.assert_allclose(snapped[1], [4.0, 4.2, np.nan, 4.0], rtol=1e-6)
+    assert np.isnan(snapped[2]).all()

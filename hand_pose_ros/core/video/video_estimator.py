@@ -174,6 +174,7 @@ class VideoEstimator:
                 body.depth_window_px,
                 body.foreground_band_m,
                 body.depth_offsets_m,
+                body.person_depth_band_m,
             )
         else:
             depth = np.full((len(tracks), joints), np.nan, np.float32)
