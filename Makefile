@@ -17,7 +17,11 @@ HAND_MODEL ?= hand_pose_ros/models/hand_tiny_multitask.onnx
 HAND_ABLATION ?= runs/hand_ablation
 
 # The shipped body model (LitePose-XS at 256x192) and its ablation (7x7 vs 3x3, fusion vs plain).
+# Two 5000-step cosine cycles: the second is a warm restart from the first (--init-from).
 BODY_RUN ?= runs/body_xs
+BODY_RESTART_RUN ?= runs/body_xs_restart
+BODY_TRAIN_FLAGS = --size XS --kernel 7 --head fusion --render 256x192 --input 192x144 \
+	--steps 5000 --batch-size 16 --schedule cosine --norm-weight-decay 0 --threads 1
 BODY_MODEL ?= hand_pose_ros/models/body_litepose_xs.onnx
 BODY_ABLATION ?= runs/body_ablation
 
@@ -75,11 +79,10 @@ hand-ablation: $(STAMP)
 	$(PY) -m training.hand.ablation --steps 2000 --threads 1 --out $(HAND_ABLATION)
 
 body-model: $(STAMP)
-	$(PY) -m training.body.train --size XS --kernel 7 --head fusion --render 256x192 \
-		--input 192x144 --steps 5000 --batch-size 16 --lr 4e-3 --schedule cosine --norm-weight-decay 0 \
-		--threads 1 \
-		--out $(BODY_RUN)
-	$(PY) -m training.body.export --run $(BODY_RUN) --out $(BODY_MODEL)
+	$(PY) -m training.body.train $(BODY_TRAIN_FLAGS) --lr 4e-3 --out $(BODY_RUN)
+	$(PY) -m training.body.train $(BODY_TRAIN_FLAGS) --lr 2e-3 --init-from $(BODY_RUN) \
+		--out $(BODY_RESTART_RUN)
+	$(PY) -m training.body.export --run $(BODY_RESTART_RUN) --out $(BODY_MODEL)
 	$(PY) -m training.body.evaluate --model $(BODY_MODEL) --split test --embed
 	$(PY) -m training.body.evaluate --model $(BODY_MODEL) --split test --flip-test --embed
 	$(PY) -m training.common.model_card $(BODY_MODEL)

@@ -147,7 +147,11 @@ def snap_to_instance_depth(depth_m: np.ndarray, band_m: float) -> np.ndarray:
     """
     if band_m <= 0 or depth_m.size == 0:
         return depth_m
-    has_depth = np.isfinite(depth_m).any(axis=-1, keepdims=True)
-    # Instances without any depth get a dummy median (never used: NaN - x compares False).
-    median = np.nanmedian(np.where(has_depth, depth_m, 0.0), axis=-1, keepdims=True)
+    # Median over the finite depths by one sort (NaN sorts last): np.nanmedian costs ~100 us
+    # per call on arrays this small. An instance without depth gets NaN, which changes nothing.
+    ordered = np.sort(depth_m, axis=-1)
+    count = np.isfinite(depth_m).sum(axis=-1, keepdims=True)
+    lower = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0), axis=-1)
+    upper = np.take_along_axis(ordered, count // 2, axis=-1)
+    median = 0.5 * (lower + upper)
     return np.where(np.abs(depth_m - median) > band_m, median, depth_m).astype(depth_m.dtype)
