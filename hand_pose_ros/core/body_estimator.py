@@ -195,6 +195,27 @@ class BodyEstimator:
         flipped = self.model.run(np.ascontiguousarray(network_input[:, :, :, ::-1]))
         return {k: v[0] for k, v in raw.items()}, {k: v[0] for k, v in flipped.items()}
 
+    def lift(
+        self, uv_px: np.ndarray, depth_m: np.ndarray | None, intrinsics: Intrinsics | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Depth (P, J) and xyz (P, J, 3) of people's keypoints (colour pixels) with this
+        estimator's sampling settings and depth offsets; NaN without a depth image."""
+        count, joints = uv_px.shape[:2]
+        if depth_m is None or not count:
+            return (
+                np.full((count, joints), np.nan, np.float32),
+                np.full((count, joints, 3), np.nan, np.float32),
+            )
+        return lift_people(
+            uv_px,
+            depth_m,
+            intrinsics,
+            self.depth_window_px,
+            self.foreground_band_m,
+            self.depth_offsets_m,
+            self.person_depth_band_m,
+        )
+
     def estimate(
         self,
         rgb: np.ndarray,
@@ -216,20 +237,7 @@ class BodyEstimator:
         decoded = self.decoder.decode(outputs, flip_outputs)
         uv = letterbox.to_source(decoded.xy_px)
         done_decoding = time.perf_counter()
-        count, joints = decoded.score.shape
-        if depth_m is not None and count:
-            depth, xyz = lift_people(
-                uv,
-                depth_m,
-                intrinsics,
-                self.depth_window_px,
-                self.foreground_band_m,
-                self.depth_offsets_m,
-                self.person_depth_band_m,
-            )
-        else:
-            depth = np.full((count, joints), np.nan, np.float32)
-            xyz = np.full((count, joints, 3), np.nan, np.float32)
+        depth, xyz = self.lift(uv, depth_m, intrinsics)
         lifted = time.perf_counter()
         return BodyPeople(
             uv_px=uv,

@@ -18,7 +18,6 @@ from hand_pose_ros.core.body_estimator import (
     BodyEstimator,
     BodyPeople,
     check_depth_input,
-    lift_people,
 )
 from hand_pose_ros.core.body_preprocess import make_body_input
 from hand_pose_ros.core.camera import Intrinsics
@@ -165,18 +164,5 @@ class VideoEstimator:
         uv = np.stack([t.smoothed_uv_px for t in tracks]) if tracks else np.zeros((0, joints, 2))
         score = np.stack([t.score for t in tracks]) if tracks else np.zeros((0, joints), np.float32)
         confidence = np.array([t.confidence for t in tracks], np.float32)
-        if depth_m is not None and tracks:
-            body = self.body
-            depth, xyz = lift_people(
-                uv,
-                depth_m,
-                intrinsics,
-                body.depth_window_px,
-                body.foreground_band_m,
-                body.depth_offsets_m,
-                body.person_depth_band_m,
-            )
-        else:
-            depth = np.full((len(tracks), joints), np.nan, np.float32)
-            xyz = np.full((len(tracks), joints, 3), np.nan, np.float32)
+        depth, xyz = self.body.lift(uv, depth_m, intrinsics)
         return BodyPeople(uv, score.astype(np.float32), confidence, depth, xyz)
