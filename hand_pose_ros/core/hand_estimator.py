@@ -225,14 +225,12 @@ def lift_hands(
     """
     if not hands:
         return
-    uv = np.concatenate([hand.uv_px for hand in hands])
-    depth = sample_depth(depth_m, uv, depth_window_px, foreground_band_m)
-    start = 0
-    for hand in hands:
-        stop = start + len(hand.uv_px)
-        hand.depth_m = snap_to_instance_depth(depth[start:stop], hand_depth_band_m)
-        hand.xyz_m = intrinsics.back_project(hand.uv_px, hand.depth_m)
-        start = stop
+    uv = np.stack([hand.uv_px for hand in hands])  # (hands, K, 2)
+    depth = sample_depth(depth_m, uv, depth_window_px, foreground_band_m).reshape(uv.shape[:2])
+    depth = snap_to_instance_depth(depth, hand_depth_band_m)
+    xyz = intrinsics.back_project(uv, depth)
+    for hand, hand_depth, hand_xyz in zip(hands, depth, xyz, strict=True):
+        hand.depth_m, hand.xyz_m = hand_depth, hand_xyz
 
 
 class HandEstimator:
