@@ -177,5 +177,14 @@ def test_warm_restart_starts_from_a_finished_run_and_records_the_chain(
     assert metadata["training"]["warm_restart_at_step"] == parent["step"]
     assert metadata["training"]["command"] == result["command"]
 
+    again = tmp_path / "again"  # a restart of the restart counts the whole chain
+    result = train(parse_args([*FLAGS, "--init-from", str(restart), "--cache-dir",
+                               str(trained_run.parent / "cache"), "--out", str(again),
+                               "--steps", "1", "--eval-every", "1"]))  # fmt: skip
+    assert result["command"].count(" && ") == 2
+    chained = read_onnx_metadata(export(again, tmp_path / "again.onnx", "again", 0)["model"])
+    assert chained["training"]["steps"] == parent["step"] + 2
+    assert chained["training"]["warm_restart_at_step"] == parent["step"] + 1
+
     with pytest.raises(SystemExit, match="its kernel is 7, this run's 3"):
         train(parse_args([*common, "--kernel", "3", "--out", str(tmp_path / "other")]))

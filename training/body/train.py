@@ -186,7 +186,9 @@ def command_line(config: dict) -> str:
 
 
 def initial_weights(run_dir: Path, config: dict) -> tuple[dict, dict]:
-    """Final weights of an earlier run and its configuration, refusing another architecture."""
+    """Final weights of an earlier run and its configuration, refusing another architecture.
+    The configuration's ``steps_done`` and ``train_time_s`` cover that run's own warm-restart
+    chain as well."""
     state = load_checkpoint(run_dir / CHECKPOINT_NAME)
     if state is None:
         raise SystemExit(f"--init-from: no checkpoint in {run_dir}")
@@ -200,8 +202,11 @@ def initial_weights(run_dir: Path, config: dict) -> tuple[dict, dict]:
     if state["step"] < parent["steps"]:
         raise SystemExit(f"--init-from {run_dir}: that run stopped at step {state['step']} of "
                          f"{parent['steps']}; finish it first")
-    return state["model"], {**parent, "steps_done": state["step"],
-                            "train_time_s": round(state["elapsed_s"], 1)}
+    return state["model"], {
+        **parent,
+        "steps_done": state["step"] + parent.get("init_steps", 0),
+        "train_time_s": round(state["elapsed_s"] + parent.get("init_train_time_s", 0.0), 1),
+    }
 
 
 def load_data(
