@@ -6,7 +6,7 @@ camera-like clock. People come back as a keypoint cloud, instance = detection in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -24,17 +24,24 @@ from hand_pose_ros.runner.sink import ReceivedKeypoints
 DEFAULT_FRAME_TIMEOUT_S = 2.0
 
 
-def predicted_people(
-    result: ReceivedKeypoints | None, keypoint_count: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(P, K, 2) uv, (P, K, 3) xyz and (P, K) scores from a cloud (instances in index order)."""
-    empty = (
-        np.zeros((0, keypoint_count, 2)),
-        np.zeros((0, keypoint_count, 3)),
-        np.zeros((0, keypoint_count)),
-    )
+class CloudPeople(NamedTuple):
+    """A keypoint cloud as arrays, one row per person (ascending instance id)."""
+
+    uv_px: np.ndarray  # (P, K, 2), NaN where a keypoint is missing
+    xyz_m: np.ndarray  # (P, K, 3)
+    score: np.ndarray  # (P, K), 0 where missing
+    instance: np.ndarray  # (P,) the cloud's instance (track) ids
+
+
+def predicted_people(result: ReceivedKeypoints | None, keypoint_count: int) -> CloudPeople:
+    """The people of a received cloud (none without one)."""
     if result is None or result.cloud is None or len(result.cloud) == 0:
-        return empty
+        return CloudPeople(
+            np.zeros((0, keypoint_count, 2)),
+            np.zeros((0, keypoint_count, 3)),
+            np.zeros((0, keypoint_count)),
+            np.zeros(0, np.int64),
+        )
     cloud = result.cloud
     instances = np.unique(cloud.instance)
     uv = np.full((len(instances), keypoint_count, 2), np.nan)
@@ -47,7 +54,7 @@ def predicted_people(
         uv[row, keypoints[inside]] = cloud.uv_px[rows[inside]]
         xyz[row, keypoints[inside]] = cloud.xyz_m[rows[inside]]
         score[row, keypoints[inside]] = cloud.score[rows[inside]]
-    return uv, xyz, score
+    return CloudPeople(uv, xyz, score, instances)
 
 
 def run_robot(
@@ -96,7 +103,7 @@ def robot_accuracy(result: RunResult) -> dict[str, Any] | None:
 
     metrics = PeopleMetrics()
     for record in with_truth:
-        uv, xyz, score = predicted_people(record.result, result.keypoint_count)
-        person_score = score.mean(axis=1) if len(score) else np.zeros(0)
-        metrics.add(uv, xyz, person_score, record.truth)
+        people = predicted_people(record.result, result.keypoint_count)
+        person_score = people.score.mean(axis=1) if len(people.score) else np.zeros(0)
+        metrics.add(people.uv_px, people.xyz_m, person_score, record.truth)
     return metrics.summary()

@@ -39,7 +39,7 @@ TOP_VIEW_BACKGROUND_RGB = (250, 250, 250)
 def summarize_robot(result: RunResult, accuracy: dict[str, Any] | None, run_info: dict) -> dict:
     """All figures of a robot run as one JSON-friendly dict."""
     people = [
-        len(predicted_people(r.result, result.keypoint_count)[0])
+        len(predicted_people(r.result, result.keypoint_count).uv_px)
         for r in result.records
         if r.result is not None
     ]
@@ -105,7 +105,7 @@ def _tile(record: FrameRecord, result: RunResult) -> np.ndarray:
     rows = (np.arange(round(rgb.shape[0] * scale)) / scale).astype(np.intp)
     cols = (np.arange(TILE_WIDTH_PX) / scale).astype(np.intp)
     picture = np.array(rgb[rows][:, cols], dtype=np.uint8)
-    uv, xyz, _ = predicted_people(record.result, result.keypoint_count)
+    uv, xyz, *_ = predicted_people(record.result, result.keypoint_count)
     edges = result.skeleton
     draw_hands(picture, [(i, person) for i, person in enumerate(uv)], edges, 3, 3, scale=scale)
     truth_xyz = None
@@ -143,7 +143,7 @@ def write_people_mosaic(result: RunResult, path: Path) -> Path | None:
             top + CAPTION_HEIGHT_PX : top + CAPTION_HEIGHT_PX + tile.shape[0],
             left : left + tile.shape[1],
         ] = tile
-        people = len(predicted_people(record.result, result.keypoint_count)[0])
+        people = len(predicted_people(record.result, result.keypoint_count).uv_px)
         latency = latency_text(record)
         captions.append(
             ((left + 3, top + 1), f"frame {record.index}  people {people}  latency {latency}")

@@ -20,12 +20,15 @@ def tracking_accuracy(result: RunResult) -> dict[str, Any] | None:
         return None
     metrics = VideoPoseMetrics(np.asarray(COCO_OKS_SIGMAS))
     for record in records:
-        uv, _, _ = predicted_people(record.result, result.keypoint_count)
-        cloud = record.result.cloud if record.result is not None else None
-        ids = np.unique(cloud.instance) if cloud is not None and len(cloud) else np.zeros(0)
+        people = predicted_people(record.result, result.keypoint_count)
         truth = record.truth
         metrics.add_frame(
-            uv, ids, truth.keypoints_uv, truth.visibility, truth.track_ids, truth.boxes_xywh
+            people.uv_px,
+            people.instance,
+            truth.keypoints_uv,
+            truth.visibility,
+            truth.track_ids,
+            truth.boxes_xywh,
         )
     summary = metrics.summary()
     kept = (

@@ -262,7 +262,7 @@ def _check_model_against_ground_truth(ros_context, model_path: Path, frames: int
             expected = estimator.estimate(
                 truth.color, depth_image_to_metres(depth), truth.intrinsics
             )
-            uv, xyz, score = predicted_people(result, bf.JOINTS)
+            uv, xyz, score, _ = predicted_people(result, bf.JOINTS)
             np.testing.assert_allclose(uv, expected.uv_px, atol=1e-3)
             metrics.add(uv, xyz, score.mean(axis=1) if len(score) else np.zeros(0), truth)
     summary = metrics.summary()
@@ -307,7 +307,7 @@ def test_end_to_end_against_synthetic_ground_truth(ros_context, tmp_path: Path) 
         depth = numpy_to_image(truth.depth_mm, "16UC1", stamp_header)
         info = intrinsics_to_camera_info(truth.intrinsics, stamp_header)
         result = _run(running, color, depth, info)
-    uv, xyz, score = predicted_people(result, bf.JOINTS)
+    uv, xyz, score, _ = predicted_people(result, bf.JOINTS)
     assert len(uv) == len(labelled)
     metrics = PeopleMetrics()
     metrics.add(uv, xyz, score.mean(axis=1), truth)
