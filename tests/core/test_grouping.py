@@ -112,3 +112,11 @@ def test_joint_order_is_respected():
     xy, score, tag = candidates(truth, tags=[0.0, 3.0], k=3)
     grouped = group_candidates(xy, score, tag, 0.1, 1.0, 30, joint_order=(3, 2, 1, 0))
     assert len(grouped) == 2 and (match_people(grouped.xy, truth) >= 0).all()
+
+
+def test_joint_order_must_place_every_joint():
+    truth = np.random.default_rng(6).uniform(0, 50, (2, 4, 2))
+    xy, score, tag = candidates(truth, tags=[0.0, 3.0], k=3)
+    for order in ((0, 1, 2), (0, 1, 2, 2)):
+        with pytest.raises(ValueError, match="permutation"):
+            group_candidates(xy, score, tag, 0.1, 1.0, 30, joint_order=order)
