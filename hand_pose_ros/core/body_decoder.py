@@ -15,6 +15,7 @@ the node runs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -179,10 +180,10 @@ def top_candidates(
     channels, height, width = maps.shape
     scratch = scratch or Scratch()
     pooled = max_pool(maps, kernel_px, scratch)
-    # Local maxima above the threshold as two whole-map comparisons: with a low threshold a
-    # large part of the map passes it, but only a few hundred pixels are also maxima.
-    peak = np.equal(maps, pooled, out=scratch.get("peak", maps.shape, bool))
-    peak &= np.greater_equal(maps, threshold, out=scratch.get("above", maps.shape, bool))
+    # A pixel is a local maximum at or above the threshold iff it reaches both its pooled
+    # value and the threshold: one whole-map comparison against their maximum.
+    np.maximum(pooled, threshold, out=pooled)
+    peak = np.greater_equal(maps, pooled, out=scratch.get("peak", maps.shape, bool))
     above = np.flatnonzero(peak)
     joint, rest = np.divmod(above, height * width)
     y, x = np.divmod(rest, width)
@@ -199,6 +200,16 @@ def top_candidates(
     out_x[joint[keep], rank[keep]] = x[keep]
     out_score[joint[keep], rank[keep]] = value[keep]
     return out_y, out_x, out_score
+
+
+@functools.lru_cache(maxsize=16)
+def _cells_under(length: int, cells: int, ratio: float) -> np.ndarray:
+    """For each of ``length`` pixels, the nearest of ``cells`` pixels ``ratio`` times larger
+    (pixel-centre aware): where a search-map pixel reads its tag. Cached: the same few sizes
+    come back every frame."""
+    index = np.minimum(((np.arange(length) + 0.5) / ratio).astype(np.intp), cells - 1)
+    index.flags.writeable = False
+    return index
 
 
 _CROSS_ROWS = np.array([0, 0, 0, -1, 1])
@@ -249,22 +260,32 @@ def subpixel_offsets(
 
 
 def fused_fine_peaks(
-    coarse: np.ndarray, fine: np.ndarray, joint: np.ndarray, xy_coarse: np.ndarray
+    search: np.ndarray,
+    coarse: np.ndarray,
+    fine: np.ndarray,
+    joint: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sub-pixel peaks on the coarse grid, refined on the fine grid of the fused map.
+    """Sub-pixel peaks on the fine grid of the fused map, from integer peaks on the coarse grid.
 
-    The fused map (coarse bilinearly upsampled, plus fine, halved) is evaluated only at the fine
-    pixel nearest each peak and its four neighbours, for one per-axis Newton step: the full
-    fine-resolution map is never built. Returns ``xy`` (N, 2) in fine pixels and the
-    interpolated peak value (N,).
+    Along each axis the peak lies on the side of the coarse pixel's higher neighbour in the
+    ``search`` map, which picks the fine pixel to start from; the fused map (``coarse``
+    bilinearly upsampled, plus ``fine``, halved) is evaluated only at that pixel and its four
+    neighbours, for one per-axis Newton step: the full fine-resolution map is never built.
+    Returns ``xy`` (N, 2) in fine pixels and the interpolated peak value (N,).
     """
     (coarse_h, coarse_w), (fine_h, fine_w) = coarse.shape[1:], fine.shape[1:]
+    around = search.reshape(-1).take(_cross_indices(joint, x, y, coarse_w, coarse_h))
+    # A quarter coarse pixel towards the higher neighbour: the centre of that half, whose
+    # nearest fine pixel starts the Newton step (its step reaches the rest of the way).
+    side = np.where(around[:, 2::2] > around[:, 1::2], 0.25, -0.25)  # (N, 2): x, y
     ratio = np.array([fine_w / coarse_w, fine_h / coarse_h])
-    nearest = np.rint(rescale_px(xy_coarse, ratio)).astype(np.intp)
-    x = np.clip(nearest[:, 0], 0, fine_w - 1)
-    y = np.clip(nearest[:, 1], 0, fine_h - 1)
-    rows = np.clip(y[:, None] + _CROSS_ROWS, 0, fine_h - 1)  # (N, 5)
-    cols = np.clip(x[:, None] + _CROSS_COLUMNS, 0, fine_w - 1)
+    start = np.rint(rescale_px(np.column_stack([x, y]) + side, ratio)).astype(np.intp)
+    fine_x = np.clip(start[:, 0], 0, fine_w - 1)
+    fine_y = np.clip(start[:, 1], 0, fine_h - 1)
+    rows = np.clip(fine_y[:, None] + _CROSS_ROWS, 0, fine_h - 1)  # (N, 5)
+    cols = np.clip(fine_x[:, None] + _CROSS_COLUMNS, 0, fine_w - 1)
     r0, r1, wy = (tap[rows] for tap in bilinear_taps(coarse_h, fine_h))
     c0, c1, wx = (tap[cols] for tap in bilinear_taps(coarse_w, fine_w))
     # Flat indices: one take per bilinear tap, no multi-axis fancy indexing.
@@ -276,11 +297,11 @@ def fused_fine_peaks(
     bottom_right = flat_coarse.take((plane + r1) * coarse_w + c1)
     top = top_left + (top_right - top_left) * wx
     upsampled = top + (bottom_left + (bottom_right - bottom_left) * wx - top) * wy
-    fused = fine.reshape(-1).take(_cross_indices(joint, x, y, fine_w, fine_h))
+    fused = fine.reshape(-1).take((joint[:, None] * fine_h + rows) * fine_w + cols)
     fused += upsampled
     fused *= 0.5  # (N, 5): centre, left, right, up, down
-    offsets, log_gain = _cross_steps(fused, x, y, fine_w, fine_h)
-    return np.column_stack([x, y]) + offsets, fused[:, 0] * np.exp(log_gain)
+    offsets, log_gain = _cross_steps(fused, fine_x, fine_y, fine_w, fine_h)
+    return np.column_stack([fine_x, fine_y]) + offsets, fused[:, 0] * np.exp(log_gain)
 
 
 class BodyDecoder:
@@ -379,12 +400,9 @@ class BodyDecoder:
                 fine = 0.5 * (fine + self._flipped(fine_f))
         search, search_stride, refine_on_fine = self._search_map(coarse, fine)
         joints, height, width = search.shape
-        # Tag lookup: the coarse pixel under each search-map pixel (nearest, pixel-centre aware).
         ratio = self.coarse_stride / search_stride
-        tag_rows = np.minimum(
-            ((np.arange(height) + 0.5) / ratio).astype(np.intp), tags.shape[2] - 1
-        )
-        tag_cols = np.minimum(((np.arange(width) + 0.5) / ratio).astype(np.intp), tags.shape[3] - 1)
+        tag_rows = _cells_under(height, tags.shape[2], ratio)
+        tag_cols = _cells_under(width, tags.shape[3], ratio)
 
         # One NMS pass serves both steps: peaks are sorted by score per joint, so the first
         # max_people columns hold the grouping candidates (>= detection threshold) and the
@@ -480,15 +498,15 @@ class BodyDecoder:
         p_index, j_index = np.nonzero(placed)
         ix = people.xy[p_index, j_index, 0].astype(np.intp)
         iy = people.xy[p_index, j_index, 1].astype(np.intp)
-        offsets, log_gain = subpixel_offsets(search, j_index, iy, ix)
         xy = np.full_like(people.xy, np.nan)
         peak = np.zeros(people.score.shape, np.float32)
-        xy[p_index, j_index] = people.xy[p_index, j_index] + offsets
         if coarse_and_fine is None:
+            offsets, log_gain = subpixel_offsets(search, j_index, iy, ix)
+            xy[p_index, j_index] = people.xy[p_index, j_index] + offsets
             peak[p_index, j_index] = people.score[p_index, j_index] * np.exp(log_gain)
         else:
             xy[p_index, j_index], peak[p_index, j_index] = fused_fine_peaks(
-                *coarse_and_fine, j_index, xy[p_index, j_index]
+                search, *coarse_and_fine, j_index, ix, iy
             )
         return xy, peak
 
