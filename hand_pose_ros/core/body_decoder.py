@@ -111,12 +111,15 @@ def resize_maps(
 
 def _halve(maps: np.ndarray, scratch: Scratch) -> np.ndarray:
     """Exact bilinear /2 (pixel-centre aware): each output pixel samples the centre of a 2x2
-    block, i.e. the block's mean. Strided views and in-place adds: no per-call allocation."""
+    block, i.e. the block's mean. Row pairs are summed first (whole contiguous rows), then
+    column pairs of that half-height stack: two passes over the input instead of four strided
+    ones. Scratch arrays: no per-call allocation."""
     channels, height, width = maps.shape
+    rows = np.add(
+        maps[:, 0::2], maps[:, 1::2], out=scratch.get("halved_rows", (channels, height // 2, width))
+    )
     out = scratch.get("resized", (channels, height // 2, width // 2))
-    np.add(maps[:, 0::2, 0::2], maps[:, 1::2, 0::2], out=out)
-    out += maps[:, 0::2, 1::2]
-    out += maps[:, 1::2, 1::2]
+    np.add(rows[..., 0::2], rows[..., 1::2], out=out)
     out *= 0.25
     return out
 

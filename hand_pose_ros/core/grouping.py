@@ -75,36 +75,37 @@ def group_candidates(
     # slices it, so each joint costs a handful of array operations on a few elements.
     joint, slot = np.nonzero(score >= detection_threshold)
     start = np.searchsorted(joint, np.arange(joints + 1)).tolist()
-    candidate_tag = tag[joint, slot].astype(np.float64)  # (N, D)
+    # Each candidate's tag with a trailing 1: summed per person, the last column counts.
+    candidate_tag = np.ones((joint.size, tag_dim + 1))  # (N, D + 1)
+    candidate_tag[:, :tag_dim] = tag[joint, slot]
     candidate_score = score[joint, slot, None]  # (N, 1)
     person = np.empty(joint.size, np.intp)
-    tag_sum = np.zeros((joint.size, tag_dim))
-    tag_count = np.zeros((joint.size, 1))
+    tag_total = np.zeros((joint.size, tag_dim + 1))  # per person: tag sum, joint count
     people = 0
     for j in order:
         first, stop = start[j], start[j + 1]
         if first == stop:
             continue
-        joint_tag = candidate_tag[first:stop]
+        joint_tag = candidate_tag[first:stop, :tag_dim]
         target = [-1] * (stop - first)  # person of each candidate
         if people:
-            mean = tag_sum[:people] / tag_count[:people]
+            mean = tag_total[:people, :tag_dim] / tag_total[:people, tag_dim:]
             if tag_dim == 1:  # the usual case, and a third of the work
                 distance = np.abs(joint_tag - mean.T)
             else:
                 distance = np.sqrt(np.square(joint_tag[:, None, :] - mean[None]).sum(axis=2))
             cost = np.round(distance) * TAG_DISTANCE_WEIGHT - candidate_score[first:stop]
             rows, columns = linear_sum_assignment(cost)
-            matched = distance.take(rows * people + columns) < tag_threshold
-            for row, column in zip(rows[matched].tolist(), columns[matched].tolist()):
-                target[row] = column
+            pairs = zip(rows.tolist(), columns.tolist(), distance[rows, columns].tolist())
+            for row, column, pair_distance in pairs:
+                if pair_distance < tag_threshold:
+                    target[row] = column
         for row, person_index in enumerate(target):
             if person_index < 0:  # unmatched or too far from every person: a new one
                 target[row] = people
                 people += 1
         index = np.array(target)  # fancy indexing with an array, not a list: 4x faster
-        tag_sum[index] += joint_tag
-        tag_count[index] += 1.0
+        tag_total[index] += candidate_tag[first:stop]
         person[first:stop] = index
     out_xy = np.full((people, joints, 2), np.nan)
     out_score = np.zeros((people, joints), np.float32)
