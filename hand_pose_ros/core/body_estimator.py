@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hand_pose_ros.core.body_decoder import BodyDecoder
+from hand_pose_ros.core.body_decoder import DEFAULT_PEAK_SEARCH, BodyDecoder
 from hand_pose_ros.core.body_preprocess import make_body_input
 from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.core.depth_sampling import (
@@ -140,7 +140,7 @@ class BodyEstimator:
         detection_threshold: float | None = None,
         tag_threshold: float | None = None,
         max_people: int | None = None,
-        fine_peak_search: bool = False,
+        peak_search: str = DEFAULT_PEAK_SEARCH,
         depth_window_px: int = DEFAULT_BODY_WINDOW_PX,
         foreground_band_m: float = DEFAULT_BODY_BAND_M,
         person_depth_band_m: float = DEFAULT_PERSON_DEPTH_BAND_M,
@@ -158,7 +158,7 @@ class BodyEstimator:
             tag_threshold=tag_threshold,
             max_people=max_people,
             refine=refine,
-            fine_peak_search=fine_peak_search,
+            peak_search=peak_search,
         )
         self.flip_test = bool(flip_test)
         offsets = model.metadata.get("keypoint_depth_offsets_m")

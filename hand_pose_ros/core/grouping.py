@@ -22,16 +22,21 @@ score only decides between people at the same rounded distance."""
 
 @dataclass
 class GroupedPeople:
-    """People after grouping, before refinement. Missing joints: ``found`` False, ``xy`` and
+    """People after grouping, before refinement. Missing joints: ``slot`` -1, ``xy`` and
     ``tag`` NaN, ``score`` 0. ``xy`` is in the candidates' pixel frame."""
 
     xy: np.ndarray  # (P, J, 2) float64
     score: np.ndarray  # (P, J) float32
     tag: np.ndarray  # (P, J, D) float32
-    found: np.ndarray  # (P, J) bool
+    slot: np.ndarray  # (P, J) intp: which of the joint's candidates the person holds, or -1
 
     def __len__(self) -> int:
         return int(self.xy.shape[0])
+
+    @property
+    def found(self) -> np.ndarray:
+        """(P, J) bool: joints grouping gave the person."""
+        return self.slot >= 0
 
     @property
     def mean_tag(self) -> np.ndarray:
@@ -110,13 +115,13 @@ def group_candidates(
     out_xy = np.full((people, joints, 2), np.nan)
     out_score = np.zeros((people, joints), np.float32)
     out_tag = np.full((people, joints, tag_dim), np.nan, np.float32)
-    found = np.zeros((people, joints), bool)
+    out_slot = np.full((people, joints), -1, np.intp)
     out_xy[person, joint] = xy[joint, slot]
     out_score[person, joint] = score[joint, slot]
     out_tag[person, joint] = tag[joint, slot]
-    found[person, joint] = True
-    result = GroupedPeople(out_xy, out_score, out_tag, found)
+    out_slot[person, joint] = slot
+    result = GroupedPeople(out_xy, out_score, out_tag, out_slot)
     ranking = np.argsort(-result.person_score, kind="stable")[:max_people]
     return GroupedPeople(
-        result.xy[ranking], result.score[ranking], result.tag[ranking], result.found[ranking]
+        result.xy[ranking], result.score[ranking], result.tag[ranking], result.slot[ranking]
     )

@@ -125,7 +125,7 @@ class BodyPoseNode(PoseNodeBase):
             detection_threshold=detection if detection >= 0 else None,
             tag_threshold=tag if tag > 0 else None,
             max_people=max_people if max_people > 0 else None,
-            fine_peak_search=bool(self._param("fine_peak_search")),
+            peak_search=str(self._param("peak_search")),
             depth_window_px=int(self._param("depth_window_px")),
             foreground_band_m=float(self._param("foreground_band_m")),
             person_depth_band_m=float(self._param("person_depth_band_m")),

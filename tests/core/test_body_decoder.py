@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import maximum_filter
 
-from hand_pose_ros.core.body_decoder import BodyDecoder, max_pool, resize_maps
+from hand_pose_ros.core.body_decoder import PEAK_SEARCH_MODES, BodyDecoder, max_pool, resize_maps
 from hand_pose_ros.core.letterbox import bilinear_taps
 from hand_pose_ros.core.model_metadata import ModelLoadError
 from hand_pose_ros.core.skeletons import flip_permutation
@@ -27,12 +27,12 @@ def assign(decoded_xy: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return errors[best, np.arange(len(truth))]
 
 
-@pytest.mark.parametrize("fine_peak_search", [False, True])
+@pytest.mark.parametrize("peak_search", PEAK_SEARCH_MODES)
 @pytest.mark.parametrize("count", [1, 2, 10])
-def test_people_are_recovered_to_sub_pixel_accuracy(count, fine_peak_search):
+def test_people_are_recovered_to_sub_pixel_accuracy(count, peak_search):
     truth = grid_people(count, seed=count)
     outputs = render_body_outputs(truth, tags=np.arange(count) * 2.0)
-    decoded = BodyDecoder(body_metadata(), fine_peak_search=fine_peak_search).decode(outputs)
+    decoded = BodyDecoder(body_metadata(), peak_search=peak_search).decode(outputs)
     assert len(decoded) == count
     assert assign(decoded.xy_px, truth).max() < 0.25  # network-input pixels
     assert decoded.score.min() > 0.9
@@ -43,22 +43,30 @@ def test_overlapping_people_are_separated_by_their_tags():
     first = grid_people(1, seed=1)[0]
     truth = np.stack([first, first + [12.0, 9.0]])  # overlapping bodies, 3 coarse pixels apart
     outputs = render_body_outputs(truth, tags=[-1.0, 1.5])
-    for fine_peak_search in (False, True):
-        decoded = BodyDecoder(body_metadata(), fine_peak_search=fine_peak_search).decode(outputs)
+    for peak_search in PEAK_SEARCH_MODES:
+        decoded = BodyDecoder(body_metadata(), peak_search=peak_search).decode(outputs)
         assert len(decoded) == 2
         assert assign(decoded.xy_px, truth).max() < 0.5
 
 
 def test_fine_peak_search_separates_joints_that_merge_on_the_coarse_grid():
-    """The documented cost of the default coarse search: one joint of two people 8.6 input
-    pixels (about two coarse pixels) apart is a single peak there."""
+    """The documented cost of the default coarse search: a joint of two people 8.6 input
+    pixels (about two coarse pixels) apart can be a single peak there. One of them holds it;
+    their tags differ, so refinement lets the other share it, at the first one's place."""
     first = grid_people(1, seed=1)[0]
     truth = np.stack([first, first + [7.0, 5.0]])
     outputs = render_body_outputs(truth, tags=[-1.0, 1.5])
-    fine = BodyDecoder(body_metadata(), fine_peak_search=True).decode(outputs)
+    fine = BodyDecoder(body_metadata(), peak_search="fine").decode(outputs)
     assert len(fine) == 2 and assign(fine.xy_px, truth).max() < 0.5
     coarse = BodyDecoder(body_metadata()).decode(outputs)
-    assert np.abs(coarse.xy_px[0] - coarse.xy_px[1]).max(axis=1).min() < 0.5  # a shared joint
+    error = np.abs(coarse.xy_px[:, None] - truth[None]).max(axis=3)  # (P, T, J)
+    nearest = np.median(error, axis=2).argmin(axis=0)
+    assert len(coarse) == 2 and sorted(nearest.tolist()) == [0, 1]
+    error = error[nearest, [0, 1]]  # (T, J)
+    merged = (error > 2.0).any(axis=0)
+    assert 1 <= merged.sum() <= 5
+    assert ((error < 0.5).sum(axis=0) == 1)[merged].all() and (error < 7.5).all()
+    assert (error[:, ~merged] < 0.5).all()
 
 
 def test_tag_threshold_splits_a_person_whose_tags_disagree():
@@ -85,9 +93,29 @@ def test_detection_threshold_and_refinement_of_a_weak_joint():
     person = int(np.abs(plain.xy_px[:, 0] - truth[0, 0]).max(axis=1).argmin())
     assert plain.score[person, 9] == 0.0  # not found, placed at the person's centre
     assert np.isfinite(plain.xy_px).all()
-    none = BodyDecoder(body_metadata(), detection_threshold=0.99).decode(outputs)
+    none = BodyDecoder(body_metadata(), detection_threshold=1.01).decode(outputs)  # > any peak
     assert len(none) == 0 and none.xy_px.shape == (0, 17, 2)
 
+
+
+def test_a_second_peak_with_the_same_tag_does_not_become_a_duplicate_person():
+    """A second peak of one joint carrying the body's tag starts a one-joint fragment at
+    grouping; refinement must not hand it the rest of that body (a duplicate person)."""
+    body = grid_people(1, seed=7)[0]
+    stray = body.copy()
+    stray[9] += [30.0, 20.0]  # a second left wrist peak, 36 px away
+    visible = np.zeros((2, 17), bool)
+    visible[0] = True
+    visible[1, 9] = True
+    outputs = render_body_outputs(np.stack([body, stray]), tags=[0.0, 0.0], visible=visible)
+    decoded = BodyDecoder(body_metadata()).decode(outputs)
+    assert len(decoded) == 2 and (decoded.score[0] > 0.5).all()  # the body, by score
+    others = np.arange(17) != 9
+    assert np.abs(decoded.xy_px[0, others] - body[others]).max() < 0.5
+    fragment = decoded.score[1] > 0
+    assert fragment.sum() == 1 and fragment[9]  # only its own wrist
+    wrists = np.sort(np.stack([decoded.xy_px[0, 9], decoded.xy_px[1, 9]]), axis=0)
+    np.testing.assert_allclose(wrists, np.sort(np.stack([body[9], stray[9]]), axis=0), atol=0.5)
 
 def test_max_people_caps_the_result():
     truth = grid_people(10, seed=5)
@@ -154,7 +182,7 @@ def test_building_blocks_match_references():
     for kernel in (1, 3, 5, 7):
         expected = maximum_filter(maps, size=(1, kernel, kernel), mode="nearest")
         np.testing.assert_array_equal(max_pool(maps, kernel), expected)
-    for size in ((6, 8), (26, 34), (20, 30)):  # the /2 fast path and the general path
+    for size in ((6, 8), (26, 34), (20, 30)):
         r0, r1, wy = bilinear_taps(12, size[0])
         c0, c1, wx = bilinear_taps(16, size[1])
         rows = maps[:, r0] * (1 - wy[:, None]) + maps[:, r1] * wy[:, None]

@@ -299,7 +299,7 @@ def test_end_to_end_against_synthetic_ground_truth(ros_context, tmp_path: Path) 
         letterbox.to_network(truth.keypoints_uv), np.arange(len(labelled)) * 2.0, labelled
     )
     model = build_body_model(tmp_path / "truth.onnx", body_metadata(), outputs)
-    parameters = {"model": str(model), "fine_peak_search": True}
+    parameters = {"model": str(model), "peak_search": "fine"}
     with RgbdHarness(parameters, context=ros_context) as running:
         assert running.wait_for_connections()
         stamp_header = bf.header(_next_index())

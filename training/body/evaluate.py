@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from hand_pose_ros.core.body_decoder import DEFAULT_PEAK_SEARCH, PEAK_SEARCH_MODES
 from hand_pose_ros.core.body_estimator import BodyEstimator
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.oks import match_by_oks
@@ -90,7 +91,7 @@ def evaluate_synthetic(
     frames: int | None,
     flip_test: bool = False,
     threads: int = 1,
-    fine_peak_search: bool = False,
+    peak_search: str = DEFAULT_PEAK_SEARCH,
     width: int = EVAL_RESOLUTION_PX[0],
     height: int = EVAL_RESOLUTION_PX[1],
 ) -> dict:
@@ -99,7 +100,7 @@ def evaluate_synthetic(
 
     seeds = split_seeds(split, frames)
     model = OnnxModel(model_path, intra_op_threads=threads)
-    estimator = BodyEstimator(model, flip_test=flip_test, fine_peak_search=fine_peak_search)
+    estimator = BodyEstimator(model, flip_test=flip_test, peak_search=peak_search)
     sigmas = np.asarray(model.metadata["oks_sigmas"], np.float64)
     images, annotations, results = [], [], []
     errors = ErrorAccumulator(sigmas)
@@ -134,7 +135,7 @@ def evaluate_synthetic(
             "seeds": [seeds.start, seeds.stop],
             "resolution": f"{width}x{height}",
             "flip_test": flip_test,
-            "fine_peak_search": fine_peak_search,
+            "peak_search": peak_search,
             "AP": report["overall"]["AP"],
             "AP50": report["overall"]["AP50"],
             "AP75": report["overall"]["AP75"],
@@ -161,7 +162,7 @@ def evaluate_coco(
     frames: int | None,
     flip_test: bool = False,
     threads: int = 1,
-    fine_peak_search: bool = False,
+    peak_search: str = DEFAULT_PEAK_SEARCH,
 ) -> dict:
     """AP on a real COCO / CrowdPose style set (3D error when it carries depth + camera)."""
     dataset = CocoKeypointDataset(annotations, images_dir)
@@ -171,7 +172,7 @@ def evaluate_coco(
             f"{annotations} uses the {dataset.layout.name} layout; the model "
             f"predicts {len(model.metadata['keypoint_names'])} other keypoints"
         )
-    estimator = BodyEstimator(model, flip_test=flip_test, fine_peak_search=fine_peak_search)
+    estimator = BodyEstimator(model, flip_test=flip_test, peak_search=peak_search)
     errors = ErrorAccumulator(np.asarray(model.metadata["oks_sigmas"], np.float64))
     count = len(dataset) if frames is None else min(frames, len(dataset))
     results = []
@@ -200,7 +201,7 @@ def evaluate_coco(
             "layout": dataset.layout.name,
             "images": count,
             "flip_test": flip_test,
-            "fine_peak_search": fine_peak_search,
+            "peak_search": peak_search,
             "AP": report["overall"]["AP"],
             "AP50": report["overall"]["AP50"],
             "AP75": report["overall"]["AP75"],
@@ -229,7 +230,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--images", type=Path, default=None, help="image folder for --coco")
     parser.add_argument("--flip-test", action="store_true")
     parser.add_argument(
-        "--fine-peak-search", action="store_true", help="search peaks on the 1/2-scale grid"
+        "--peak-search",
+        choices=PEAK_SEARCH_MODES,
+        default=DEFAULT_PEAK_SEARCH,
+        help="where keypoint peaks are searched (speed / accuracy; see BodyDecoder)",
     )
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")
     parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
@@ -247,16 +251,16 @@ def main(argv: list[str] | None = None) -> None:
             args.frames,
             args.flip_test,
             args.threads,
-            args.fine_peak_search,
+            args.peak_search,
         )
         key = f"coco_{args.coco.stem}"
     else:
         result = evaluate_synthetic(
             args.model, args.split, args.frames, args.flip_test, args.threads,
-            fine_peak_search=args.fine_peak_search,
+            peak_search=args.peak_search,
         )
         key = f"{args.split}_{result['resolution']}" + ("_flip" if args.flip_test else "")
-    key += "_fine_peaks" if args.fine_peak_search else ""
+    key += f"_{args.peak_search}_peaks" if args.peak_search != DEFAULT_PEAK_SEARCH else ""
     printed = {k: v for k, v in result.items() if k != "coco"}
     print(json.dumps(printed, indent=2))
     if args.out:
