@@ -3,8 +3,7 @@
 Steps, all vectorised over joints and map pixels (Python loops only over joint types): max-pool
 non-maximum suppression and top-k candidates per joint with their tags on a search map,
 associative-embedding grouping (:mod:`hand_pose_ros.core.grouping`), refinement of each
-person's missing joints (the best peak whose tag is near the person's mean tag, unless another
-part of the same body holds it), then a
+person's missing joints (the best peak whose tag is near the person's mean tag), then a
 sub-pixel step on the fused map (1/4 upsampled plus 1/2), evaluated only at the 1/2 pixel
 nearest each joint and its four neighbours; optionally a flip test (averaging with the
 horizontally flipped pass). The search map is a speed / accuracy choice (``peak_search``,
@@ -295,13 +294,13 @@ def fused_fine_peaks(
     cols = np.clip(fine_x[:, None] + _CROSS_COLUMNS, 0, fine_w - 1)
     r0, r1, wy = (tap[rows] for tap in bilinear_taps(coarse_h, fine_h))
     c0, c1, wx = (tap[cols] for tap in bilinear_taps(coarse_w, fine_w))
-    # Flat indices: one take per bilinear tap, no multi-axis fancy indexing.
-    flat_coarse = coarse.reshape(-1)
+    # Flat indices: one take for all four bilinear taps, no multi-axis fancy indexing.
     plane = joint[:, None] * coarse_h
-    top_left = flat_coarse.take((plane + r0) * coarse_w + c0)
-    top_right = flat_coarse.take((plane + r0) * coarse_w + c1)
-    bottom_left = flat_coarse.take((plane + r1) * coarse_w + c0)
-    bottom_right = flat_coarse.take((plane + r1) * coarse_w + c1)
+    top_row, bottom_row = (plane + r0) * coarse_w, (plane + r1) * coarse_w
+    taps = coarse.reshape(-1).take(
+        np.stack([top_row + c0, top_row + c1, bottom_row + c0, bottom_row + c1])
+    )
+    top_left, top_right, bottom_left, bottom_right = taps  # (N, 5) each
     top = top_left + (top_right - top_left) * wx
     upsampled = top + (bottom_left + (bottom_right - bottom_left) * wx - top) * wy
     fused = fine.reshape(-1).take((joint[:, None] * fine_h + rows) * fine_w + cols)
@@ -439,7 +438,7 @@ class BodyDecoder:
             self.joint_order,
         )
         if self.refine and len(people):
-            self._refine_missing(people, peak_xy, score, peak_tags, self.tag_threshold)
+            self._refine_missing(people, peak_xy, score, peak_tags)
         xy, peak = self._locate(people, search, (coarse, fine) if refine_on_fine else None)
         return self._finish(xy, peak, float(self.fine_stride) if refine_on_fine else search_stride)
 
@@ -472,39 +471,20 @@ class BodyDecoder:
 
     @staticmethod
     def _refine_missing(
-        people: GroupedPeople,
-        peak_xy: np.ndarray,
-        peak_score: np.ndarray,
-        peak_tags: np.ndarray,
-        tag_threshold: float,
+        people: GroupedPeople, peak_xy: np.ndarray, peak_score: np.ndarray, peak_tags: np.ndarray
     ) -> None:
         """Give each person its missing joints: the heatmap peak maximising heat - round(tag
-        distance to the person's mean tag), as associative-embedding decoders do, except a peak
-        grouping gave to a person whose mean tag is within ``tag_threshold`` of this one's.
-        Such a pair is one body split in two (grouping places one candidate per joint and
-        person, so a second peak of a joint starts a new "person" with the same tag); letting
-        the fragment take the rest of that body's joints makes it a duplicate of it: validation
-        AP 0.078 with duplicates, 0.10 without. A peak held by a person with a clearly
-        different tag stays available: two people's joints can share one peak. Searching peaks
-        (local maxima >= REFINE_MIN_HEAT) rather than every pixel: the maximiser of that
+        distance to the person's mean tag), as associative-embedding decoders do. Searching
+        peaks (local maxima >= REFINE_MIN_HEAT) rather than every pixel: the maximiser of that
         piecewise-shifted heat is a peak of the joint's map, and it keeps decoding cheap when a
-        frame is full of people. A joint with no usable peak stays missing."""
-        found = people.found
-        person, joint = np.nonzero(~found)
+        frame is full of people. A joint with no peak at all stays missing."""
+        person, joint = np.nonzero(~people.found)
         if person.size == 0:
             return
         mean_tag = people.mean_tag.astype(np.float32)  # (P, D)
-        holder = np.full(peak_score.shape, -1, np.intp)  # (J, K): who grouping gave a peak to
-        holder_person, holder_joint = np.nonzero(found)
-        holder[holder_joint, people.slot[found]] = holder_person
-        holder_distance = np.sqrt(
-            ((mean_tag[holder[joint]] - mean_tag[person, None]) ** 2).sum(axis=2)
-        )  # (M, K); meaningless where holder is -1, masked below
         heat = peak_score[joint]  # (M, K), -1 in unused slots
         distance = np.sqrt(((peak_tags[joint] - mean_tag[person, None]) ** 2).sum(axis=2))
-        usable = (heat >= REFINE_MIN_HEAT) & (
-            (holder[joint] < 0) | (holder_distance >= tag_threshold)
-        )
+        usable = heat >= REFINE_MIN_HEAT
         objective = np.where(usable, heat - np.round(distance), -np.inf)
         best = objective.argmax(axis=1)
         chosen = usable[np.arange(person.size), best]

@@ -87,14 +87,15 @@ def test_max_people_keeps_the_best_scoring_people():
     np.testing.assert_array_equal(match_people(grouped.xy, truth[::-1][:3]), [0, 1, 2])
 
 
-def test_score_breaks_ties_between_equally_close_people():
-    # Two people with tags 0 and 0.2 (same rounded distance to either); the stronger joint
-    # candidate goes to the first person matched, the other one still finds a person.
-    truth = np.zeros((2, 2, 2))
-    truth[1] += 10
-    xy, score, tag = candidates(truth, tags=[0.0, 0.2])
+def test_the_weaker_of_two_peaks_of_one_body_is_dropped_not_a_new_person():
+    """Two wrist candidates whose tags both match one person (same rounded distance): the
+    score picks the wrist, and the other is a second peak of that body, not a new person."""
+    xy = np.array([[[10.0, 10.0], [0.0, 0.0]], [[20.0, 30.0], [24.0, 33.0]]])  # (J=2, K=2, 2)
+    score = np.array([[0.9, -1.0], [0.5, 0.9]])
+    tag = np.array([[[0.0], [0.0]], [[0.1], [0.3]]])
     grouped = group_candidates(xy, score, tag, 0.1, tag_threshold=1.0, max_people=30)
-    assert len(grouped) <= 2 and grouped.found.sum() == 4
+    assert len(grouped) == 1 and grouped.found.all()
+    np.testing.assert_array_equal(grouped.xy[0, 1], [24.0, 33.0])
 
 
 def test_multi_dimensional_tags_and_empty_input():
