@@ -49,8 +49,9 @@ def test_overlapping_people_are_separated_by_their_tags():
         assert assign(decoded.xy_px, truth).max() < 0.5
 
 
-def test_fine_peak_search_separates_joints_that_merge_on_the_coarse_grid():
-    """The documented cost of the default coarse search: a joint of two people 8.6 input
+@pytest.mark.parametrize(("peak_search", "near_px"), [("coarse", 0.5), ("fused", 1.0)])
+def test_fine_peak_search_separates_joints_that_merge_on_the_coarse_grid(peak_search, near_px):
+    """The documented cost of searching the 1/4 grid: a joint of two people 8.6 input
     pixels (about two coarse pixels) apart can be a single peak there. One of them holds it;
     their tags differ, so refinement lets the other share it, at the first one's place."""
     first = grid_people(1, seed=1)[0]
@@ -58,7 +59,7 @@ def test_fine_peak_search_separates_joints_that_merge_on_the_coarse_grid():
     outputs = render_body_outputs(truth, tags=[-1.0, 1.5])
     fine = BodyDecoder(body_metadata(), peak_search="fine").decode(outputs)
     assert len(fine) == 2 and assign(fine.xy_px, truth).max() < 0.5
-    coarse = BodyDecoder(body_metadata()).decode(outputs)
+    coarse = BodyDecoder(body_metadata(), peak_search=peak_search).decode(outputs)
     error = np.abs(coarse.xy_px[:, None] - truth[None]).max(axis=3)  # (P, T, J)
     nearest = np.median(error, axis=2).argmin(axis=0)
     assert len(coarse) == 2 and sorted(nearest.tolist()) == [0, 1]
@@ -66,7 +67,8 @@ def test_fine_peak_search_separates_joints_that_merge_on_the_coarse_grid():
     merged = (error > 2.0).any(axis=0)
     assert 1 <= merged.sum() <= 5
     assert ((error < 0.5).sum(axis=0) == 1)[merged].all() and (error < 7.5).all()
-    assert (error[:, ~merged] < 0.5).all()
+    # Fused, the other person's joint 8 px away also pulls a separate peak (measured 0.8 px).
+    assert (error[:, ~merged] < near_px).all()
 
 
 def test_tag_threshold_splits_a_person_whose_tags_disagree():
