@@ -9,6 +9,7 @@ rendered 640x480 frames with 1..10 people placed: decode (NMS, grouping, refinem
 the whole core frame (preprocess + inference + decode + depth lifting), medians over frames.
 
     .venv/bin/python bench/body_decode_scaling.py [--repeats 50] [--model PATH] [--frames 12]
+        [--peak-search fused|coarse|fine]
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
-from hand_pose_ros.core.body_decoder import BodyDecoder  # noqa: E402
+from hand_pose_ros.core.body_decoder import (  # noqa: E402
+    DEFAULT_PEAK_SEARCH,
+    PEAK_SEARCH_MODES,
+    BodyDecoder,
+)
 from hand_pose_ros.core.body_estimator import BodyEstimator  # noqa: E402
 from hand_pose_ros.core.model_runtime import OnnxModel  # noqa: E402
 from hand_pose_ros.synthetic.people import render_people_frame  # noqa: E402
@@ -130,17 +135,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=50, help="timed decodes per row")
     parser.add_argument("--model", default="", help="ONNX body model for the frame-time column")
     parser.add_argument("--frames", type=int, default=12, help="rendered frames per row")
+    parser.add_argument(
+        "--peak-search", choices=PEAK_SEARCH_MODES, default=DEFAULT_PEAK_SEARCH,
+        help="where the decoder searches peaks",
+    )
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
-    decoder = BodyDecoder(body_metadata())
-    estimator = BodyEstimator(OnnxModel(args.model)) if args.model else None
+    decoder = BodyDecoder(body_metadata(), peak_search=args.peak_search)
+    estimator = (
+        BodyEstimator(OnnxModel(args.model), peak_search=args.peak_search) if args.model else None
+    )
     frame_s = model_frame_s(estimator, 10) if estimator else float("nan")
     header = f"{'people':>6} {'found':>5} {'decode ms':>10} {'flip ms':>8} {'% of 33 ms':>10}" + (
         f" {'% of model frame':>16}" if args.model else ""
     )
     print(
-        f"BodyDecoder.decode on constructed {INPUT_WIDTH}x{INPUT_HEIGHT}-input outputs, "
-        f"median of {args.repeats}"
+        f"BodyDecoder.decode (peak_search {args.peak_search}) on constructed "
+        f"{INPUT_WIDTH}x{INPUT_HEIGHT}-input outputs, median of {args.repeats}"
     )
     if args.model:
         print(
