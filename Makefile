@@ -17,9 +17,11 @@ HAND_MODEL ?= hand_pose_ros/models/hand_tiny_multitask.onnx
 HAND_ABLATION ?= runs/hand_ablation
 
 # The shipped body model (LitePose-XS at 256x192) and its ablation (7x7 vs 3x3, fusion vs plain).
-# Two 5000-step cosine cycles: the second is a warm restart from the first (--init-from).
+# Three cosine cycles (5000, 5000, 3000 steps): each later one a warm restart from the one
+# before (--init-from).
 BODY_RUN ?= runs/body_xs
 BODY_RESTART_RUN ?= runs/body_xs_restart
+BODY_CYCLE3_RUN ?= runs/body_xs_cycle3
 BODY_TRAIN_FLAGS = --size XS --kernel 7 --head fusion --render 256x192 --input 192x144 \
 	--steps 5000 --batch-size 16 --schedule cosine --norm-weight-decay 0 --threads 1
 BODY_MODEL ?= hand_pose_ros/models/body_litepose_xs.onnx
@@ -82,7 +84,9 @@ body-model: $(STAMP)
 	$(PY) -m training.body.train $(BODY_TRAIN_FLAGS) --lr 4e-3 --out $(BODY_RUN)
 	$(PY) -m training.body.train $(BODY_TRAIN_FLAGS) --lr 2e-3 --init-from $(BODY_RUN) \
 		--out $(BODY_RESTART_RUN)
-	$(PY) -m training.body.export --run $(BODY_RESTART_RUN) --out $(BODY_MODEL)
+	$(PY) -m training.body.train $(BODY_TRAIN_FLAGS) --steps 3000 --lr 2e-3 \
+		--init-from $(BODY_RESTART_RUN) --out $(BODY_CYCLE3_RUN)
+	$(PY) -m training.body.export --run $(BODY_CYCLE3_RUN) --out $(BODY_MODEL)
 	$(PY) -m training.body.evaluate --model $(BODY_MODEL) --split test --embed
 	$(PY) -m training.body.evaluate --model $(BODY_MODEL) --split test --flip-test --embed
 	$(PY) -m training.common.model_card $(BODY_MODEL)

@@ -268,10 +268,10 @@ def _check_model_against_ground_truth(ros_context, model_path: Path, frames: int
     summary = metrics.summary()
     assert summary["truth_people"] >= frames
     if model_path == shipped_model_path():
-        # Floors just under what the shipped model measures on these 8 fixed frames (mean OKS
-        # 0.449, recall 0.54, median 3D error 49 mm): a regression anywhere between the image
-        # message and the published cloud shows here. Retraining moves them.
-        assert summary["mean_oks"] >= 0.42, summary
+        # Floors at or just under what the shipped model measures on these 8 fixed frames
+        # (mean OKS 0.461, recall 0.50, median 3D error 48 mm): a regression anywhere between
+        # the image message and the published cloud shows here. Retraining moves them.
+        assert summary["mean_oks"] >= 0.44, summary
         assert summary["recall@oks0.5"] >= 0.5, summary
         assert summary["median_3d_error_mm_1_4m"] <= 60.0, summary
     return summary
