@@ -73,6 +73,7 @@ SUBSCRIPTION_PARAMETERS: frozenset[str] = INPUT_QOS_PARAMETERS | {"use_depth"}
 def peak_search_mode(value: str) -> str | None:
     return None if value in PEAK_SEARCH_MODES else f"one of {list(PEAK_SEARCH_MODES)}"
 
+
 PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     *model_specs("body", SHIPPED_MODEL_NAME),
     ParameterSpec(

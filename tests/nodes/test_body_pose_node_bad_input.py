@@ -242,10 +242,12 @@ def test_runtime_parameter_errors_are_rejected(harness: RgbdHarness) -> None:
             Parameter("max_people", value=-1),
             Parameter("use_depth", value="yes"),  # wrong type
             Parameter("keypoint_names", value=["a"]),  # read-only
+            Parameter("peak_search", value="everywhere"),
         ]
     )
     assert not any(r.successful for r in rejected)
     assert "[0, 1]" in rejected[0].reason
+    assert "fused" in rejected[-1].reason  # names the modes
     assert node.config_errors == {}
     _expect_people(harness)
 
