@@ -39,8 +39,8 @@ PEAK_SEARCH_MODES: tuple[str, ...] = ("coarse", "fused", "fine")
 """Where peaks are searched, fastest first: the 1/4-scale heatmaps; their 1/4 grid with the
 1/2-scale heatmaps block-averaged in; the fully fused 1/2 grid (HigherHRNet's way, which also
 keeps one joint of two people a couple of 1/4 pixels apart separate). Found joints are placed
-on the fused 1/2 map either way. Validation AP of the shipped model (500 images): 0.1025,
-0.108, 0.107; decode at 10 people about 1.3, 1.4 and 2.3 ms."""
+on the fused 1/2 map either way. Validation AP of the shipped model (500 images): 0.108,
+0.114, 0.115; decode at 10 people about 1.3, 1.4 and 2.3 ms."""
 DEFAULT_PEAK_SEARCH = "fused"
 
 
