@@ -50,7 +50,7 @@ def test_overlapping_people_are_separated_by_their_tags():
 
 
 @pytest.mark.parametrize(("peak_search", "near_px"), [("coarse", 0.5), ("fused", 1.0)])
-def test_fine_peak_search_separates_joints_that_merge_on_the_coarse_grid(peak_search, near_px):
+def test_fine_search_separates_joints_that_merge_on_the_quarter_grid(peak_search, near_px):
     """The documented cost of searching the 1/4 grid: a joint of two people 8.6 input
     pixels (about two coarse pixels) apart can be a single peak there. One of them holds it;
     their tags differ, so refinement lets the other share it, at the first one's place."""
