@@ -38,7 +38,7 @@ from training.body.data import (
     split_seeds,
 )
 from training.body.networks import build_litepose, export_onnx, published_convention_macs
-from training.body.train import command_line, parse_size
+from training.body.train import chain_totals, command_line, parse_size
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
@@ -155,6 +155,7 @@ def export(
     if state is None:
         raise SystemExit(f"no checkpoint in {run_dir}")
     config = state["config"]
+    total_steps, total_time_s = chain_totals(state)
     width, height = input_size or parse_size(config["render"])
     architecture = {
         "family": "litepose",
@@ -191,8 +192,8 @@ def export(
         f"{config['input']}",
         "train_seeds": [train_seeds.start, train_seeds.stop] if synthetic else None,
         "architecture": architecture,
-        # A warm restart (--init-from) counts the earlier run's steps and time as well.
-        "steps": state["step"] + config.get("init_steps", 0),
+        # A warm restart (--init-from) counts the earlier runs' steps and time as well.
+        "steps": total_steps,
         **({"warm_restart_at_step": config["init_steps"]} if config.get("init_steps") else {}),
         "batch_size": config["batch_size"],
         "lr": config["lr"],
@@ -204,7 +205,7 @@ def export(
             "ae_push_weight": config["push_weight"],
         },
         "seed": config["seed"],
-        "train_time_s": round(state["elapsed_s"] + config.get("init_train_time_s", 0.0), 1),
+        "train_time_s": total_time_s,
         "command": command_line(config),
         "depth_offsets": offset_stats,
     }

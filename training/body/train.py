@@ -185,6 +185,14 @@ def command_line(config: dict) -> str:
     return f"{config['init_command']} && {command}" if config.get("init_command") else command
 
 
+def chain_totals(state: dict) -> tuple[int, float]:
+    """Steps and training seconds of a run's checkpoint ``state``, counting the warm-restart
+    chain (``--init-from``) that led to it."""
+    config = state["config"]
+    steps = state["step"] + config.get("init_steps", 0)
+    return steps, round(state["elapsed_s"] + config.get("init_train_time_s", 0.0), 1)
+
+
 def initial_weights(run_dir: Path, config: dict) -> tuple[dict, dict]:
     """Final weights of an earlier run and its configuration, refusing another architecture.
     The configuration's ``steps_done`` and ``train_time_s`` cover that run's own warm-restart
@@ -202,11 +210,8 @@ def initial_weights(run_dir: Path, config: dict) -> tuple[dict, dict]:
     if state["step"] < parent["steps"]:
         raise SystemExit(f"--init-from {run_dir}: that run stopped at step {state['step']} of "
                          f"{parent['steps']}; finish it first")
-    return state["model"], {
-        **parent,
-        "steps_done": state["step"] + parent.get("init_steps", 0),
-        "train_time_s": round(state["elapsed_s"] + parent.get("init_train_time_s", 0.0), 1),
-    }
+    steps_done, train_time_s = chain_totals(state)
+    return state["model"], {**parent, "steps_done": steps_done, "train_time_s": train_time_s}
 
 
 def load_data(
