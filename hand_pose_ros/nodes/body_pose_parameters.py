@@ -24,6 +24,7 @@ from hand_pose_ros.nodes.node_parameters import (
     input_specs,
     model_specs,
     non_negative,
+    one_of,
     output_specs,
     positive,
     specs_by_name,
@@ -68,10 +69,6 @@ ESTIMATOR_PARAMETERS: frozenset[str] = frozenset(
 )
 SUBSCRIPTION_PARAMETERS: frozenset[str] = INPUT_QOS_PARAMETERS | {"use_depth"}
 """Changing these re-creates the input subscriptions."""
-
-
-def peak_search_mode(value: str) -> str | None:
-    return None if value in PEAK_SEARCH_MODES else f"one of {list(PEAK_SEARCH_MODES)}"
 
 
 PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
@@ -122,7 +119,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "averaged in; the most accurate on validation), 'coarse' (the 1/4-scale heatmaps only: "
         "about 0.1 ms less per frame), 'fine' (the fused 1/2-scale grid: about 0.9 ms more; "
         "also keeps one joint of two people a few pixels apart separate).",
-        peak_search_mode,
+        one_of(PEAK_SEARCH_MODES),
     ),
     ParameterSpec(
         "depth_window_px",

@@ -35,8 +35,17 @@ def unit_interval(value: float) -> str | None:
     return None if 0.0 <= value <= 1.0 else "a probability in [0, 1]"
 
 
-def reliability(value: str) -> str | None:
-    return None if value in RELIABILITY_CHOICES else f"one of {list(RELIABILITY_CHOICES)}"
+def one_of(choices: Iterable[str]) -> Check:
+    """A check that accepts exactly the given strings."""
+    allowed = tuple(choices)
+
+    def check(value: str) -> str | None:
+        return None if value in allowed else f"one of {list(allowed)}"
+
+    return check
+
+
+reliability = one_of(RELIABILITY_CHOICES)
 
 
 def providers(value: list[str]) -> str | None:
