@@ -247,13 +247,21 @@ def _cross_steps(
     return step, gain.sum(axis=1)
 
 
+def _cross_pixels(
+    x: np.ndarray, y: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 5) rows and columns of each peak and its neighbours, clamped at the border (where
+    the step along that axis is then skipped)."""
+    rows = np.clip(y[:, None] + _CROSS_ROWS, 0, height - 1)
+    cols = np.clip(x[:, None] + _CROSS_COLUMNS, 0, width - 1)
+    return rows, cols
+
+
 def _cross_indices(
     joint: np.ndarray, x: np.ndarray, y: np.ndarray, width: int, height: int
 ) -> np.ndarray:
-    """(N, 5) flat indices into a (J, height, width) stack of each peak and its neighbours,
-    clamped at the border (where the step along that axis is then skipped)."""
-    rows = np.clip(y[:, None] + _CROSS_ROWS, 0, height - 1)
-    cols = np.clip(x[:, None] + _CROSS_COLUMNS, 0, width - 1)
+    """(N, 5) flat indices into a (J, height, width) stack of each peak and its neighbours."""
+    rows, cols = _cross_pixels(x, y, width, height)
     return (joint[:, None] * height + rows) * width + cols
 
 
@@ -291,8 +299,7 @@ def fused_fine_peaks(
     start = np.rint(rescale_px(np.column_stack([x, y]) + side, ratio)).astype(np.intp)
     fine_x = np.clip(start[:, 0], 0, fine_w - 1)
     fine_y = np.clip(start[:, 1], 0, fine_h - 1)
-    rows = np.clip(fine_y[:, None] + _CROSS_ROWS, 0, fine_h - 1)  # (N, 5)
-    cols = np.clip(fine_x[:, None] + _CROSS_COLUMNS, 0, fine_w - 1)
+    rows, cols = _cross_pixels(fine_x, fine_y, fine_w, fine_h)  # (N, 5) each
     r0, r1, wy = (tap[rows] for tap in bilinear_taps(coarse_h, fine_h))
     c0, c1, wx = (tap[cols] for tap in bilinear_taps(coarse_w, fine_w))
     # Flat indices: one take for all four bilinear taps, no multi-axis fancy indexing.
