@@ -7,7 +7,7 @@ Printed: median latency and frames/s of each node and their ratio, the video nod
 ratio and mean MACs per frame against LitePose's, and the same for the core estimators alone
 (no ROS). ONNX Runtime uses intra_op_threads threads, each node one worker thread.
 
-    .venv/bin/python bench/video_vs_body_node.py [--frames 90] [--keyframe-interval 10]
+    .venv/bin/python bench/video_vs_body_node.py [--frames 90] [--keyframe-interval 12]
 """
 
 from __future__ import annotations

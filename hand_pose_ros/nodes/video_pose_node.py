@@ -21,6 +21,7 @@ from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.video.dkd_model import DkdModel
 from hand_pose_ros.core.video.keyframes import KeyframePolicy
+from hand_pose_ros.core.video.motion import MotionSettings
 from hand_pose_ros.core.video.one_euro import OneEuroSettings
 from hand_pose_ros.core.video.tracks import TrackingSettings
 from hand_pose_ros.core.video.video_estimator import VideoEstimator
@@ -88,10 +89,13 @@ class VideoPoseNode(BodyPoseNode):
                 int(self._param("keyframe_interval_frames")),
                 float(self._param("min_track_confidence")),
                 float(self._param("confidence_drop_ratio")),
+                int(self._param("min_motion_cells")),
+                int(self._param("motion_gap_frames")),
             ),
             TrackingSettings(min_association_oks=float(self._param("min_association_oks"))),
             smoothing,
             float(self._param("lost_track_confidence")),
+            MotionSettings(min_change=float(self._param("min_motion_change"))),
         )
 
     def _estimate(

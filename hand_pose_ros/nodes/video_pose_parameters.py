@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hand_pose_ros.core.video.keyframes import KeyframePolicy
+from hand_pose_ros.core.video.motion import MotionSettings
 from hand_pose_ros.core.video.one_euro import OneEuroSettings
 from hand_pose_ros.core.video.tracks import TrackingSettings
 from hand_pose_ros.core.video.video_estimator import DEFAULT_LOST_CONFIDENCE
@@ -55,6 +56,25 @@ TRACKER_SPECS: tuple[ParameterSpec, ...] = (
         "A track whose mean keypoint score falls below this fraction [0, 1] of its score on the "
         "first frame after its last keyframe makes the next frame a keyframe; 0 = off.",
         unit_interval,
+    ),
+    ParameterSpec(
+        "min_motion_cells",
+        KeyframePolicy.min_motion_cells,
+        "Moving cells (8x8 network-input pixels, camera pan undone) outside every track's box "
+        "that make the frame a keyframe: somebody untracked moved into view; 0 = off.",
+        non_negative,
+    ),
+    ParameterSpec(
+        "motion_gap_frames",
+        KeyframePolicy.motion_gap_frames,
+        "Frames after a keyframe before untracked motion may force the next one.",
+        at_least_one,
+    ),
+    ParameterSpec(
+        "min_motion_change",
+        MotionSettings.min_change,
+        "Mean brightness change (0-1 scale) over a cell that counts as motion.",
+        positive,
     ),
     ParameterSpec(
         "lost_track_confidence",

@@ -33,3 +33,14 @@ def test_a_relative_confidence_drop_forces_a_keyframe_but_a_steady_low_one_does_
     assert steady_partial == ""
     assert policy.reason(2, np.array([0.25, 0.5]), np.array([0.3, 0.95])) == "confidence_drop"
     assert policy.reason(1, np.array([0.2]), np.array([np.nan])) == ""  # no reference yet
+
+
+def test_untracked_motion_forces_a_keyframe_after_the_gap_and_only_when_enabled() -> None:
+    policy = KeyframePolicy(interval_frames=10, min_motion_cells=2, motion_gap_frames=3)
+    confident = np.array([0.9])
+    assert policy.reason(2, confident, untracked_motion_cells=5) == ""  # too soon
+    assert policy.reason(3, confident, untracked_motion_cells=1) == ""  # too little
+    assert policy.reason(3, confident, untracked_motion_cells=2) == "untracked_motion"
+    assert policy.reason(3, np.array([]), untracked_motion_cells=2) == "untracked_motion"
+    off = KeyframePolicy(interval_frames=10, min_motion_cells=0)
+    assert off.reason(5, confident, untracked_motion_cells=100) == ""

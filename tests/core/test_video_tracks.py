@@ -70,7 +70,8 @@ def test_propagation_updates_every_track_and_lost_ones_are_dropped() -> None:
     uv = np.stack([_person(102, seed=1), _person(403, seed=2)])
     score = np.stack([np.full(JOINTS, 0.8), np.full(JOINTS, 0.05)]).astype(np.float32)
     tracks.propagate(uv, score, 0.1)
-    np.testing.assert_allclose(tracks.tracks[1].uv_px, uv[1])
+    np.testing.assert_allclose(tracks.tracks[0].uv_px, uv[0])
+    np.testing.assert_allclose(tracks.tracks[1].score, 0.05)
     tracks.drop_lost(0.1)
     assert [t.track_id for t in tracks.tracks] == [0]
     assert tracks.tracks[0].confidence == np.float32(0.8)
@@ -106,3 +107,52 @@ def test_the_reference_confidence_is_the_first_propagated_one_after_a_keyframe()
     assert tracks.tracks[0].reference_confidence == pytest.approx(0.8)
     tracks.associate(*_detections(pose), 0.3)
     assert np.isnan(tracks.tracks[0].reference_confidence)
+
+
+def _predicted(*people: np.ndarray, score: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+    uv = np.stack(people)
+    return uv, np.full(uv.shape[:2], score, np.float32)
+
+
+def test_a_keyframe_matches_detections_to_where_the_tracks_were_predicted() -> None:
+    tracks = TrackSet(SIGMAS, TrackingSettings(max_keyframe_misses=1), smoothing=None)
+    tracks.associate(*_detections(_person(100, seed=1)), 0.0)
+    # The person ran far between keyframes; DKD followed: the detection continues the track.
+    tracks.associate(*_detections(_person(600, seed=1)), 0.1, _predicted(_person(590, seed=1)))
+    assert [t.track_id for t in tracks.tracks] == [0]
+    np.testing.assert_allclose(tracks.tracks[0].uv_px, _person(600, seed=1))
+
+
+def test_a_track_the_keyframe_missed_follows_its_prediction() -> None:
+    tracks = TrackSet(SIGMAS, TrackingSettings(max_keyframe_misses=2), smoothing=None)
+    tracks.associate(*_detections(_person(100, seed=1), _person(400, seed=2)), 0.0)
+    predicted = _predicted(_person(105, seed=1), _person(410, seed=2))
+    tracks.associate(*_detections(_person(106, seed=1)), 0.1, predicted)
+    assert _ids_by_x(tracks) == [0, 1]
+    np.testing.assert_allclose(tracks.tracks[1].uv_px, _person(410, seed=2))
+    assert tracks.tracks[1].keyframe_misses == 1
+
+
+def test_joints_the_detector_missed_keep_the_prediction() -> None:
+    tracks = TrackSet(SIGMAS, smoothing=None)
+    tracks.associate(*_detections(_person(100, seed=1)), 0.0)
+    uv, score, person_score = _detections(_person(104, seed=1))
+    score[0, :3] = 0.0  # three joints not found by the keyframe model
+    tracks.associate(uv, score, person_score, 0.1, _predicted(_person(102, seed=1)))
+    track = tracks.tracks[0]
+    np.testing.assert_allclose(track.uv_px[:3], _person(102, seed=1)[:3])
+    np.testing.assert_allclose(track.uv_px[3:], _person(104, seed=1)[3:])
+    np.testing.assert_allclose(track.score[:3], 0.8)
+
+
+def test_joints_propagated_too_weakly_stay_where_they_were() -> None:
+    tracks = TrackSet(SIGMAS, TrackingSettings(min_propagated_score=0.25), smoothing=None)
+    pose = _person(100, seed=1)
+    tracks.associate(*_detections(pose), 0.0)
+    score = np.full((1, JOINTS), 0.9, np.float32)
+    score[0, :4] = 0.2
+    tracks.propagate((pose + 5.0)[None], score, 0.1)
+    track = tracks.tracks[0]
+    np.testing.assert_allclose(track.uv_px[:4], pose[:4])
+    np.testing.assert_allclose(track.uv_px[4:], pose[4:] + 5.0)
+    np.testing.assert_allclose(track.score[:4], 0.2)  # the loss still shows

@@ -103,6 +103,17 @@ def model_card(path: Path) -> str:
     return "\n".join(lines)
 
 
+def _motion_rule(result: dict) -> str:
+    """The untracked-motion keyframe rule an evaluation ran with ('' when off or unrecorded)."""
+    cells = result.get("min_motion_cells", 0)
+    if not cells:
+        return ""
+    return (
+        f" or on untracked motion ({cells} cells, {result['motion_gap_frames']} frames after "
+        "a keyframe at the earliest)"
+    )
+
+
 def _video_metrics(key: str, result: dict) -> list[str]:
     """The tracker beside per-frame LitePose on the same held-out sequences."""
     first, stop = result.get("sequences", ("?", "?"))
@@ -111,7 +122,7 @@ def _video_metrics(key: str, result: dict) -> list[str]:
         f"Measured on `{key}`: sequences of seeds [{first}, {stop}) (held out from training), "
         f"{result['frames_per_sequence']} frames each at {result['resolution']}, keyframe "
         f"model `{result['body_model']}`, keyframe interval {result['keyframe_interval_frames']}"
-        f", smoothing {'on' if result['smoothing'] else 'off'}:",
+        f"{_motion_rule(result)}, smoothing {'on' if result['smoothing'] else 'off'}:",
         "",
         "| metric | per-frame LitePose | LitePose keyframes + DKD |",
         "|---|---|---|",

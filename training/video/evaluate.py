@@ -103,6 +103,8 @@ def evaluate(
         "keyframe_interval_frames": policy.interval_frames,
         "min_track_confidence": policy.min_track_confidence,
         "confidence_drop_ratio": policy.confidence_drop_ratio,
+        "min_motion_cells": policy.min_motion_cells,
+        "motion_gap_frames": policy.motion_gap_frames,
         "smoothing": smoothing,
         "body_model": body.model.name,
         "per_frame_litepose": frame_summary,
@@ -128,6 +130,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--confidence-drop-ratio", type=float, default=KeyframePolicy.confidence_drop_ratio
     )
+    parser.add_argument(
+        "--min-motion-cells", type=int, default=KeyframePolicy.min_motion_cells,
+        help="untracked moving cells that force a keyframe; 0 = off",
+    )
+    parser.add_argument(
+        "--motion-gap-frames", type=int, default=KeyframePolicy.motion_gap_frames
+    )
     parser.add_argument("--no-smoothing", action="store_true")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")
     parser.add_argument("--workers", type=int, default=2, help="rendering processes")
@@ -135,7 +144,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--embed", action="store_true", help="store in the DKD metadata")
     args = parser.parse_args(argv)
     policy = KeyframePolicy(
-        args.keyframe_interval, args.min_track_confidence, args.confidence_drop_ratio
+        args.keyframe_interval,
+        args.min_track_confidence,
+        args.confidence_drop_ratio,
+        args.min_motion_cells,
+        args.motion_gap_frames,
     )
     result = evaluate(
         args.model,

@@ -21,16 +21,19 @@ BOX_AREA_FRACTION = 0.53
 
 @dataclass(frozen=True)
 class TrackingSettings:
-    min_association_oks: float = 0.1
+    min_association_oks: float = 0.05
     """A detection continues a track only at this OKS or more."""
-    min_birth_score: float = 0.2
+    min_birth_score: float = 0.05
     """A detection unmatched to any track starts one when its person score is at least this."""
     max_keyframe_misses: int = 2
     """A track no keyframe confirmed this many times in a row ends."""
     min_keypoint_score: float = 0.1
     """Keypoints below this score do not count for OKS or a track's extent."""
-    max_duplicate_oks: float = 0.5
+    max_duplicate_oks: float = 0.9
     """Two tracks this similar (OKS) follow one person: the younger one ends."""
+    min_propagated_score: float = 0.25
+    """A joint DKD propagates with a lower score stays where it was (its score is kept, so
+    the track's confidence still shows the loss): a weak peak is more often a wrong one."""
 
 
 DEFAULT_TRACKING = TrackingSettings()
@@ -101,18 +104,28 @@ class TrackSet:
         score: np.ndarray,
         person_score: np.ndarray,
         time_s: float,
+        predicted: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         """Take a keyframe's detections: matched ones continue their track, confident
-        unmatched ones start a track, tracks left unmatched too often end."""
+        unmatched ones start a track, tracks left unmatched too often end.
+
+        ``predicted``: every track's pose (T, J, 2) and scores (T, J) propagated to this
+        frame. Detections are then matched against where people are now rather than where
+        they were a frame ago, and a track the detector missed follows its prediction."""
         settings = self.settings
         matched_tracks: set[int] = set()
         matched_detections: set[int] = set()
         if self.tracks and len(uv_px):
-            similarity = self._oks_to_tracks(uv_px)  # (D, T)
+            similarity = self._oks_to_tracks(uv_px, predicted)  # (D, T)
             rows, cols = linear_sum_assignment(-similarity)
             for d, t in zip(rows, cols):
                 if similarity[d, t] >= settings.min_association_oks:
-                    self.tracks[t].update(uv_px[d], score[d], time_s)
+                    uv, s = uv_px[d], score[d]
+                    if predicted is not None:  # joints the detector missed: the prediction's
+                        weak = (s < settings.min_keypoint_score) & (predicted[1][t] > s)
+                        uv = np.where(weak[:, None], predicted[0][t], uv)
+                        s = np.where(weak, predicted[1][t], s)
+                    self.tracks[t].update(uv, s, time_s)
                     self.tracks[t].keyframe_misses = 0
                     self.tracks[t].reference_confidence = float("nan")
                     matched_tracks.add(int(t))
@@ -123,6 +136,8 @@ class TrackSet:
                 track.keyframe_misses += 1
                 if track.keyframe_misses >= settings.max_keyframe_misses:
                     continue
+                if predicted is not None:
+                    self._follow(track, predicted[0][index], predicted[1][index], time_s)
             survivors.append(track)
         self.tracks = survivors
         for d in range(len(uv_px)):
@@ -130,12 +145,17 @@ class TrackSet:
                 self._birth(uv_px[d], score[d], time_s)
         self.suppress_duplicates()
 
-    def _oks_to_tracks(self, uv_px: np.ndarray) -> np.ndarray:
-        """(P, T) OKS of poses (P, J, 2) against every live track, the track as the truth:
-        its confident keypoints count, scaled by its own extent; 0 where undefined."""
+    def _oks_to_tracks(
+        self, uv_px: np.ndarray, track_poses: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """(P, T) OKS of poses (P, J, 2) against every live track (its latest pose, or
+        ``track_poses``), the track as the truth: its confident keypoints count, scaled by
+        its own extent; 0 where undefined."""
         min_score = self.settings.min_keypoint_score
-        track_uv = np.stack([t.uv_px for t in self.tracks])
-        track_score = np.stack([t.score for t in self.tracks])
+        track_uv, track_score = track_poses or (
+            np.stack([t.uv_px for t in self.tracks]),
+            np.stack([t.score for t in self.tracks]),
+        )
         visible = (track_score >= min_score).astype(np.uint8)
         areas = pose_areas_px2(track_uv, track_score, min_score)
         return np.nan_to_num(oks_matrix(uv_px, track_uv, visible, areas, self.oks_sigmas), nan=0.0)
@@ -150,9 +170,14 @@ class TrackSet:
     def propagate(self, uv_px: np.ndarray, score: np.ndarray, time_s: float) -> None:
         """Between keyframes: every track's new pose, in track order."""
         for track, uv, s in zip(self.tracks, uv_px, score):
-            track.update(uv, s, time_s)
+            self._follow(track, uv, s, time_s)
             if np.isnan(track.reference_confidence):
                 track.reference_confidence = track.confidence
+
+    def _follow(self, track: Track, uv_px: np.ndarray, score: np.ndarray, time_s: float) -> None:
+        """Move a track to its DKD prediction, but for joints predicted too weakly."""
+        held = np.asarray(score) < self.settings.min_propagated_score
+        track.update(np.where(held[:, None], track.uv_px, uv_px), score, time_s)
 
     def suppress_duplicates(self) -> None:
         """End the younger of any two tracks on one person (propagation can pull two tracks

@@ -1,10 +1,13 @@
 """Colour stream -> tracked people: LitePose on keyframes, DKD propagation in between.
 
-The one video path the node, the runner and training evaluation share. Per frame it either runs
-the full multi-person model (:class:`~hand_pose_ros.core.body_estimator.BodyEstimator`) and
-associates its detections with the tracks, or propagates every track with the DKD graph from
-the previous frame's features and pose; both keep the DKD features of the frame for the next
-one. Keypoints are One-Euro smoothed per track and lifted to 3D like the body pipeline's.
+The one video path the node, the runner and training evaluation share. Every frame the DKD graph
+propagates each track from the previous frame's features and pose (and keeps this frame's
+features for the next one). On a keyframe the full multi-person model
+(:class:`~hand_pose_ros.core.body_estimator.BodyEstimator`) also runs and its detections are
+associated with those predictions; otherwise the predictions are the tracks' new poses. Which
+frames are keyframes is the policy's call, fed with the tracks' confidences and the untracked
+motion of the frame. Keypoints are One-Euro smoothed per track and lifted to 3D like the body
+pipeline's.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from hand_pose_ros.core.letterbox import Letterbox
 from hand_pose_ros.core.model_metadata import ModelLoadError
 from hand_pose_ros.core.video.dkd_model import DkdModel
 from hand_pose_ros.core.video.keyframes import DEFAULT_POLICY, KeyframePolicy
+from hand_pose_ros.core.video.motion import DEFAULT_MOTION, MotionSettings, UntrackedMotion
 from hand_pose_ros.core.video.one_euro import DEFAULT_SMOOTHING, OneEuroSettings
 from hand_pose_ros.core.video.rois import decode_roi_heatmaps, person_boxes, render_pose_maps
 from hand_pose_ros.core.video.tracks import DEFAULT_TRACKING, TrackingSettings, TrackSet
@@ -63,6 +67,7 @@ class VideoEstimator:
         tracking: TrackingSettings = DEFAULT_TRACKING,
         smoothing: OneEuroSettings | None = DEFAULT_SMOOTHING,
         lost_confidence: float = DEFAULT_LOST_CONFIDENCE,
+        motion: MotionSettings = DEFAULT_MOTION,
     ) -> None:
         if tuple(body.keypoint_names) != tuple(dkd.keypoint_names):
             raise ModelLoadError(
@@ -78,6 +83,7 @@ class VideoEstimator:
         self.body_macs = int(body.model.metadata.get("complexity", {}).get("macs", 0))
         self._input = np.empty((1, 3, dkd.input_height, dkd.input_width), np.float32)
         self._letterbox: Letterbox | None = None
+        self.motion = UntrackedMotion(dkd.input_spec, motion)
         self._features: np.ndarray | None = None
         self._frames_since_keyframe: int | None = None
         self._frame_index = 0
@@ -85,6 +91,7 @@ class VideoEstimator:
     def reset(self) -> None:
         """Forget every track (a new stream, or the image size changed)."""
         self.tracks.reset()
+        self.motion.reset()
         self._features = None
         self._frames_since_keyframe = None
 
@@ -118,18 +125,24 @@ class VideoEstimator:
         confidences = np.array([t.confidence for t in self.tracks.tracks])
         references = np.array([t.reference_confidence for t in self.tracks.tracks])
         since = self._frames_since_keyframe
-        reason = self.policy.reason(None if since is None else since + 1, confidences, references)
+        poses, boxes = self._track_boxes(letterbox)
+        motion_cells = self.motion.update(network_input, boxes)
+        reason = self.policy.reason(
+            None if since is None else since + 1, confidences, references, motion_cells
+        )
         previous = self._features if self._features is not None else self.dkd.zero_features()
+        predicted, macs = self._predict(network_input, previous, poses, boxes, letterbox)
         if reason:
             detections = self.body.estimate(rgb)
-            self._features, _ = self.dkd.step(network_input, previous, np.zeros((0, 4)), None)
             self.tracks.associate(
-                detections.uv_px, detections.score, detections.person_score, time_s
+                detections.uv_px, detections.score, detections.person_score, time_s, predicted
             )
             self._frames_since_keyframe = 0
-            macs = self.body_macs + self.dkd.macs_per_frame + self.dkd.macs_per_person
+            macs += self.body_macs
         else:
-            macs = self._propagate(network_input, previous, letterbox, time_s)
+            if predicted is not None:
+                self.tracks.propagate(*predicted, time_s)
+                self.tracks.drop_lost(self.lost_confidence)
             self._frames_since_keyframe = since + 1
         tracked = time.perf_counter()
         people = self._people(depth_m, intrinsics)
@@ -139,24 +152,36 @@ class VideoEstimator:
         ids = np.array([t.track_id for t in self.tracks.tracks], np.int64)
         return TrackedPeople(people, ids, reason, int(macs))
 
-    def _propagate(
-        self, network_input: np.ndarray, previous: np.ndarray, letterbox: Letterbox, time_s: float
-    ) -> int:
+    def _track_boxes(
+        self, letterbox: Letterbox
+    ) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray]:
+        """The tracks' latest poses in network-input pixels (T, J, 2) with scores (T, J), None
+        without tracks, and their DKD regions (T, 4)."""
         tracks = self.tracks.tracks
+        if not tracks:
+            return None, np.zeros((0, 4), np.float32)
+        uv_net = letterbox.to_network(np.stack([t.uv_px for t in tracks]))
+        score = np.stack([t.score for t in tracks])
+        return (uv_net, score), person_boxes(uv_net, score, self.dkd.roi)
+
+    def _predict(
+        self,
+        network_input: np.ndarray,
+        previous: np.ndarray,
+        poses: tuple[np.ndarray, np.ndarray] | None,
+        boxes: np.ndarray,
+        letterbox: Letterbox,
+    ) -> tuple[tuple[np.ndarray, np.ndarray] | None, int]:
+        """Every track's pose (T, J, 2) source pixels and scores (T, J) propagated by DKD to
+        this frame (None without tracks), and the MACs that cost; keeps the frame's features."""
         spec = self.dkd.roi
-        if tracks:
-            uv_net = letterbox.to_network(np.stack([t.uv_px for t in tracks]))
-            score = np.stack([t.score for t in tracks])
-            boxes = person_boxes(uv_net, score, spec)
-            pose_maps = render_pose_maps(uv_net, score, boxes, spec)
-        else:
-            boxes, pose_maps = np.zeros((0, 4), np.float32), None
+        pose_maps = None if poses is None else render_pose_maps(*poses, boxes, spec)
         self._features, heatmaps = self.dkd.step(network_input, previous, boxes, pose_maps)
-        if tracks:
-            xy_net, new_score = decode_roi_heatmaps(heatmaps, boxes, spec)
-            self.tracks.propagate(letterbox.to_source(xy_net), new_score, time_s)
-            self.tracks.drop_lost(self.lost_confidence)
-        return self.dkd.macs_per_frame + max(1, len(tracks)) * self.dkd.macs_per_person
+        macs = self.dkd.macs_per_frame + max(1, len(boxes)) * self.dkd.macs_per_person
+        if poses is None:
+            return None, macs
+        xy_net, new_score = decode_roi_heatmaps(heatmaps, boxes, spec)
+        return (letterbox.to_source(xy_net), new_score), macs
 
     def _people(self, depth_m: np.ndarray | None, intrinsics: Intrinsics | None) -> BodyPeople:
         tracks = self.tracks.tracks
