@@ -195,7 +195,10 @@ def top_candidates(
     joint, rest = np.divmod(above, height * width)
     y, x = np.divmod(rest, width)
     value = maps.reshape(-1)[above]
-    order = np.lexsort((-value, joint))
+    # By joint, then by descending value: one sort key, as joint steps exceed any value range
+    # (flatnonzero lists peaks by joint already; a stable sort keeps ties in that order).
+    span = float(value.max() - value.min()) + 1.0 if value.size else 1.0
+    order = np.argsort(joint * span - value, kind="stable")
     joint, y, x, value = joint[order], y[order], x[order], value[order]
     first = np.searchsorted(joint, np.arange(channels))
     rank = np.arange(joint.size) - first[joint]

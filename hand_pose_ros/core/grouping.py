@@ -100,7 +100,7 @@ def group_candidates(
         if people:
             mean = tag_total[:people, :tag_dim] / tag_total[:people, tag_dim:]
             distance = _tag_distances(joint_tag, mean)
-            cost = np.round(distance) * TAG_DISTANCE_WEIGHT - candidate_score[first:stop]
+            cost = np.rint(distance) * TAG_DISTANCE_WEIGHT - candidate_score[first:stop]
             rows, columns = linear_sum_assignment(cost)
             to_people = distance.tolist()
             for row, column in zip(rows.tolist(), columns.tolist()):
