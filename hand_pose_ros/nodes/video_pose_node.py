@@ -56,7 +56,7 @@ class VideoPoseNode(BodyPoseNode):
     ESTIMATOR_PARAMETERS = ESTIMATOR_PARAMETERS
 
     def __init__(self, node_name: str = NODE_NAME, **node_kwargs: Any) -> None:
-        self._recent_costs: deque[tuple[bool, int]] = deque(maxlen=COST_WINDOW_FRAMES)
+        self._recent_costs: deque[tuple[str, int]] = deque(maxlen=COST_WINDOW_FRAMES)
         self._tracks_last_frame = 0
         super().__init__(node_name, **node_kwargs)
 
@@ -107,16 +107,24 @@ class VideoPoseNode(BodyPoseNode):
         header: Header,
     ) -> tuple[BodyPeople, list[int]]:
         tracked = estimator.estimate(rgb, depth_m, intrinsics, stamp_seconds(header))
-        self._recent_costs.append((tracked.is_keyframe, tracked.macs))
+        self._recent_costs.append((tracked.keyframe_reason, tracked.macs))
         return tracked.people, [int(i) for i in tracked.track_ids]
 
     def cost_summary(self) -> dict[str, float]:
-        """Keyframe ratio and mean GMACs per frame over the last COST_WINDOW_FRAMES frames."""
+        """Keyframe ratio (and the part untracked motion asked for: the knob to turn when
+        a moving camera makes too many) and mean GMACs per frame over the last
+        COST_WINDOW_FRAMES frames."""
         costs = list(self._recent_costs)
         if not costs:
-            return {"keyframe_ratio": 0.0, "mean_gmacs_per_frame": 0.0}
+            return {
+                "keyframe_ratio": 0.0,
+                "motion_keyframe_ratio": 0.0,
+                "mean_gmacs_per_frame": 0.0,
+            }
+        reasons = [reason for reason, _ in costs]
         return {
-            "keyframe_ratio": round(sum(k for k, _ in costs) / len(costs), 3),
+            "keyframe_ratio": round(sum(bool(r) for r in reasons) / len(costs), 3),
+            "motion_keyframe_ratio": round(reasons.count("untracked_motion") / len(costs), 3),
             "mean_gmacs_per_frame": round(float(np.mean([m for _, m in costs])) / 1e9, 4),
         }
 

@@ -121,6 +121,7 @@ def test_diagnostics_report_the_keyframe_ratio_and_compute(
     status, values = node_checks.latest_diagnostics(harness, WAIT_S)
     assert status.level in (DiagnosticStatus.OK, DiagnosticStatus.WARN)
     assert 0.0 < float(values["keyframe_ratio"]) <= 1.0
+    assert 0.0 <= float(values["motion_keyframe_ratio"]) <= float(values["keyframe_ratio"])
     full_gmacs = harness.node.estimator.body_macs / 1e9
     assert 0.0 < float(values["mean_gmacs_per_frame"]) < full_gmacs
     assert values["video_model"] == harness.node.estimator.dkd.name
