@@ -119,7 +119,8 @@ def _video_metrics(key: str, result: dict) -> list[str]:
     first, stop = result.get("sequences", ("?", "?"))
     frame, video = result["per_frame_litepose"], result["video_dkd"]
     lines = [
-        f"Measured on `{key}`: sequences of seeds [{first}, {stop}) (held out from training), "
+        f"Measured on `{key}`: sequences of seeds [{first}, {stop}) (held out from training"
+        f"{'; the tracker settings were chosen on it' if key == 'validation' else ''}), "
         f"{result['frames_per_sequence']} frames each at {result['resolution']}, keyframe "
         f"model `{result['body_model']}`, keyframe interval {result['keyframe_interval_frames']}"
         f"{_motion_rule(result)}, smoothing {'on' if result['smoothing'] else 'off'}:",
