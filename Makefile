@@ -97,8 +97,10 @@ body-ablation: $(STAMP)
 video-model: $(STAMP)
 	$(PY) -m training.video.train $(VIDEO_TRAIN_FLAGS) --adversarial-weight 0.05 --out $(VIDEO_RUN)
 	$(PY) -m training.video.export --run $(VIDEO_RUN) --out $(VIDEO_MODEL)
-	$(PY) -m training.video.evaluate --model $(VIDEO_MODEL) --body-model $(BODY_MODEL) \
-		--split test --embed
+	for split in validation test; do \
+		$(PY) -m training.video.evaluate --model $(VIDEO_MODEL) --body-model $(BODY_MODEL) \
+			--split $$split --embed || exit 1; \
+	done
 	$(PY) -m training.common.model_card $(VIDEO_MODEL)
 
 video-ablation: $(STAMP)
