@@ -95,3 +95,25 @@ def test_depth_without_intrinsics_or_of_another_aspect_is_refused(frames) -> Non
         tracker.estimate(frame.color, _depth_m(frame))
     with pytest.raises(ValueError, match="aspect"):
         tracker.estimate(frame.color, _depth_m(frame)[:, :200], frame.intrinsics)
+
+
+def test_untracked_motion_outside_the_tracks_makes_a_keyframe_and_a_still_picture_does_not(
+    frames,
+) -> None:
+    tracker = VideoEstimator(
+        BodyEstimator(OnnxModel(shipped_model_path())),
+        DkdModel(VIDEO_MODEL),
+        KeyframePolicy(interval_frames=50, min_motion_cells=2, motion_gap_frames=3),
+    )
+    still = frames[0].color
+    reasons = [tracker.estimate(still, time_s=i / FPS).keyframe_reason for i in range(5)]
+    assert reasons == ["start", "", "", "", ""]
+    # People are tracked; their boxes lie below the top quarter, where the square moves.
+    assert len(tracker.tracks)
+    reasons = []
+    for step in range(4):
+        moving = still.copy()
+        left = 20 + 12 * step  # a white square sliding along the top of the picture
+        moving[4:28, left : left + 24] = 255
+        reasons.append(tracker.estimate(moving, time_s=(5 + step) / FPS).keyframe_reason)
+    assert "untracked_motion" in reasons
