@@ -108,9 +108,11 @@ def _motion_rule(result: dict) -> str:
     cells = result.get("min_motion_cells", 0)
     if not cells:
         return ""
+    change = result.get("min_motion_change")
     return (
-        f" or on untracked motion ({cells} cells, {result['motion_gap_frames']} frames after "
-        "a keyframe at the earliest)"
+        f" or on untracked motion ({cells} cells"
+        f"{f' of {change:g} mean brightness change' if change is not None else ''}, "
+        f"{result['motion_gap_frames']} frames after a keyframe at the earliest)"
     )
 
 

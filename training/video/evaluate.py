@@ -26,6 +26,7 @@ from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.video.dkd_model import DkdModel
 from hand_pose_ros.core.video.keyframes import KeyframePolicy
 from hand_pose_ros.core.video.metrics import VideoPoseMetrics
+from hand_pose_ros.core.video.motion import DEFAULT_MOTION, MotionSettings
 from hand_pose_ros.core.video.one_euro import OneEuroSettings
 from hand_pose_ros.core.video.video_estimator import VideoEstimator
 from training.body.train import format_size, parse_size
@@ -67,6 +68,7 @@ def evaluate(
     smoothing: bool,
     threads: int = 1,
     workers: int = 2,
+    motion: MotionSettings = DEFAULT_MOTION,
 ) -> dict:
     body = BodyEstimator(OnnxModel(body_model, intra_op_threads=threads))
     dkd = DkdModel(model, intra_op_threads=threads)
@@ -79,7 +81,11 @@ def evaluate(
             pool.imap(render_labels, jobs), total=len(jobs), desc="sequences", unit="seq"
         ):
             tracker = VideoEstimator(
-                body, dkd, policy, smoothing=OneEuroSettings() if smoothing else None
+                body,
+                dkd,
+                policy,
+                smoothing=OneEuroSettings() if smoothing else None,
+                motion=motion,
             )
             for frame in sequence:
                 truth = (frame["uv"], frame["visibility"], frame["ids"], frame["boxes"])
@@ -105,6 +111,7 @@ def evaluate(
         "confidence_drop_ratio": policy.confidence_drop_ratio,
         "min_motion_cells": policy.min_motion_cells,
         "motion_gap_frames": policy.motion_gap_frames,
+        "min_motion_change": motion.min_change,
         "smoothing": smoothing,
         "body_model": body.model.name,
         "per_frame_litepose": frame_summary,
@@ -137,6 +144,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--motion-gap-frames", type=int, default=KeyframePolicy.motion_gap_frames
     )
+    parser.add_argument(
+        "--min-motion-change", type=float, default=MotionSettings.min_change,
+        help="mean brightness change (0-1) of a moving cell",
+    )
     parser.add_argument("--no-smoothing", action="store_true")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")
     parser.add_argument("--workers", type=int, default=2, help="rendering processes")
@@ -160,6 +171,7 @@ def main(argv: list[str] | None = None) -> None:
         not args.no_smoothing,
         args.threads,
         args.workers,
+        MotionSettings(min_change=args.min_motion_change),
     )
     print(json.dumps(result, indent=2))
     if args.out:
