@@ -101,3 +101,26 @@ def test_exported_tracker_runs_between_keyframes(trained_run: Path, tmp_path) ->
     assert all(r.macs < full / 5 for r in results[1:3])
     for result in results:
         assert result.people.uv_px.shape == (len(result.track_ids), 17, 2)
+
+
+def test_warm_restart_starts_from_the_tracker_and_counts_the_chain(
+    trained_run: Path, tmp_path
+) -> None:
+    parent = torch.load(trained_run / "checkpoint.pt", weights_only=False)
+    common = [*FLAGS, "--init-from", str(trained_run), "--cache-dir",
+              str(trained_run.parent / "cache"), "--eval-every", "1"]  # fmt: skip
+    restart = tmp_path / "restart"
+    train_main([*common, "--out", str(restart), "--steps", "1"])
+    restarted = torch.load(restart / "checkpoint.pt", weights_only=False)["model"]
+    moved = max(float((restarted[k].float() - v.float()).abs().max())
+                for k, v in parent["model"].items() if k.endswith(("weight", "bias")))  # fmt: skip
+    assert moved < 0.01  # one Adam step of lr 2e-3 from the parent's weights
+    metadata = read_onnx_metadata(export(restart, tmp_path / "restart.onnx", "restart")["model"])
+    first, second = metadata["training"]["command"].split(" && ")
+    assert first.startswith("python -m training.video.train") and "--init-from" not in first
+    assert f"--init-from {trained_run}" in second and f"--out {restart}" in second
+    assert metadata["training"]["steps"] == parent["step"] + 1
+    assert metadata["training"]["warm_restart_at_step"] == parent["step"]
+
+    with pytest.raises(SystemExit, match="its channels is 24, this run's 16"):
+        train_main([*common, "--channels", "16", "--out", str(tmp_path / "other")])

@@ -38,10 +38,11 @@ from training.body.data import (
     split_seeds,
 )
 from training.body.networks import build_litepose, export_onnx, published_convention_macs
-from training.body.train import chain_totals, command_line, parse_size
+from training.body.train import command_line, parse_size
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
+from training.common.warm_restart import chain_totals
 
 OUTPUT_NAMES = {"heatmaps": "heatmaps_s4", "tags": "tags_s4", "heatmaps_fine": "heatmaps_s2"}
 PARITY_TOLERANCE = 1e-3

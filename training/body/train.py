@@ -31,7 +31,7 @@ from training.body.data import (
 )
 from training.body.losses import AE_PULL_WEIGHT, AE_PUSH_WEIGHT, LitePoseLoss
 from training.body.networks import HEADS, LITEPOSE_CONFIGS, build_litepose
-from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
+from training.common.checkpoints import CHECKPOINT_NAME
 from training.common.loop import (
     finish_run,
     is_due,
@@ -43,11 +43,14 @@ from training.common.loop import (
     write_checkpoint,
 )
 from training.common.seeding import seed_everything
+from training.common.warm_restart import chained_command, initial_weights, record_parent
 
 WARMUP_STEPS = 500
 STEP_SCHEDULE_MILESTONES = (0.7, 0.9)
 """Fractions of the run after which the step schedule divides the rate by 10."""
 VALIDATION_BATCH = 8
+ARCHITECTURE_KEYS = ("size", "kernel", "head", "keypoint_layout")
+"""What a warm restart's parent run must share with it."""
 DEFAULT_INPUT_PX = (192, 144)
 """Training crops: 56% of a 256x192 render at the deployed scale, ~2x faster steps on CPU."""
 
@@ -178,40 +181,7 @@ def command_line(config: dict) -> str:
         flags.append(f"--train-frames {config['train_frames']}")
     if config.get("coco") not in (None, "None"):
         flags.append(f"--coco {config['coco']} --images {config['images']}")
-    if config.get("init_from") not in (None, "None"):
-        flags.append(f"--init-from {config['init_from']}")
-    command = "python -m training.body.train " + " ".join(flags)
-    # A warm restart is reproduced by the chain of commands that led to it.
-    return f"{config['init_command']} && {command}" if config.get("init_command") else command
-
-
-def chain_totals(state: dict) -> tuple[int, float]:
-    """Steps and training seconds of a run's checkpoint ``state``, counting the warm-restart
-    chain (``--init-from``) that led to it."""
-    config = state["config"]
-    steps = state["step"] + config.get("init_steps", 0)
-    return steps, round(state["elapsed_s"] + config.get("init_train_time_s", 0.0), 1)
-
-
-def initial_weights(run_dir: Path, config: dict) -> tuple[dict, dict]:
-    """Final weights of an earlier run and its configuration, refusing another architecture.
-    The configuration's ``steps_done`` and ``train_time_s`` cover that run's own warm-restart
-    chain as well."""
-    state = load_checkpoint(run_dir / CHECKPOINT_NAME)
-    if state is None:
-        raise SystemExit(f"--init-from: no checkpoint in {run_dir}")
-    parent = state["config"]
-    for key in ("size", "kernel", "head", "keypoint_layout"):
-        if parent.get(key) != config.get(key):
-            raise SystemExit(
-                f"--init-from {run_dir}: its {key} is {parent.get(key)!r}, this run's "
-                f"{config.get(key)!r}"
-            )
-    if state["step"] < parent["steps"]:
-        raise SystemExit(f"--init-from {run_dir}: that run stopped at step {state['step']} of "
-                         f"{parent['steps']}; finish it first")
-    steps_done, train_time_s = chain_totals(state)
-    return state["model"], {**parent, "steps_done": steps_done, "train_time_s": train_time_s}
+    return chained_command(config, "python -m training.body.train " + " ".join(flags))
 
 
 def load_data(
@@ -287,11 +257,9 @@ def train(args: argparse.Namespace, render_fn=None, version: str | None = None) 
         optimizer, lambda step: learning_rate_factor(step, args.steps, args.schedule)
     )
     if args.init_from is not None:
-        weights, parent = initial_weights(args.init_from, config)
+        weights, parent = initial_weights(args.init_from, config, ARCHITECTURE_KEYS)
         model.load_state_dict(weights)
-        config["init_command"] = command_line(parent)
-        config["init_steps"] = parent["steps_done"]
-        config["init_train_time_s"] = parent["train_time_s"]
+        record_parent(config, parent, command_line(parent))
     parts = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
     checkpoint_path = args.out / CHECKPOINT_NAME
     start_step, history, elapsed_s = resume(checkpoint_path, parts)

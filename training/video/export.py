@@ -30,6 +30,7 @@ from training.body.train import parse_size
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
+from training.common.warm_restart import chain_totals
 from training.video.data import split_seeds
 from training.video.networks import (
     FEATURE_STRIDE,
@@ -102,6 +103,7 @@ def training_summary(config: dict, state: dict) -> dict:
     """What the metadata says about how the run was trained."""
     synthetic = config.get("penn_action") in (None, "None")
     seeds = split_seeds("train", config.get("train_sequences"))
+    total_steps, total_time_s = chain_totals(state)
     return {
         "data": (
             "synthetic people sequences (PeopleSequence) at "
@@ -110,7 +112,9 @@ def training_summary(config: dict, state: dict) -> dict:
             else f"Penn Action style folder {config['penn_action']}"
         ),
         "train_seeds": [seeds.start, seeds.stop] if synthetic else None,
-        "steps": state["step"],
+        # A warm restart (--init-from) counts the earlier runs' steps and time as well.
+        "steps": total_steps,
+        **({"warm_restart_at_step": config["init_steps"]} if config.get("init_steps") else {}),
         "batch_size": config["batch_size"],
         "clip_length": config["clip_length"],
         "lr": config["lr"],
@@ -118,7 +122,7 @@ def training_summary(config: dict, state: dict) -> dict:
         "rollout_probability": config["rollout_probability"],
         "pose_noise": config["pose_noise"],
         "seed": config["seed"],
-        "train_time_s": round(state["elapsed_s"], 1),
+        "train_time_s": total_time_s,
         "command": command_line(config),
     }
 

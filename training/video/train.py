@@ -43,6 +43,7 @@ from training.common.loop import (
     write_checkpoint,
 )
 from training.common.seeding import seed_everything
+from training.common.warm_restart import chained_command, initial_weights, record_parent
 from training.video.data import (
     ClipSampler,
     load_or_render_sequences,
@@ -58,6 +59,8 @@ SOFT_ARGMAX_SHARPNESS = 20.0
 BOX_JITTER = 0.08
 """Relative box shift and scale noise: keyframe boxes are never exactly centred."""
 VALIDATION_CLIPS = 32
+ARCHITECTURE_KEYS = ("input", "channels", "kernel", "roi")
+"""What a warm restart's parent run must share with it."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -83,6 +86,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="train on a Penn Action style folder (frames/ + labels/) instead of synthetic",
     )
     parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="run folder whose final tracker weights start this run (a warm restart: fresh "
+        "optimisers, schedule and discriminator); its command is recorded with this run's",
+    )
     parser.add_argument("--checkpoint-every", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
@@ -112,7 +122,7 @@ def command_line(config: dict) -> str:
         flags.append(f"--train-sequences {config['train_sequences']}")
     if config.get("penn_action") not in (None, "None"):
         flags.append(f"--penn-action {config['penn_action']}")
-    return "python -m training.video.train " + " ".join(flags)
+    return chained_command(config, "python -m training.video.train " + " ".join(flags))
 
 
 def load_arrays(args: argparse.Namespace, split: str, count: int | None):
@@ -255,6 +265,10 @@ def train(args: argparse.Namespace) -> dict:
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: 0.5 * (1 + np.cos(np.pi * min(1.0, step / args.steps)))
     )
+    if args.init_from is not None:
+        weights, parent = initial_weights(args.init_from, config, ARCHITECTURE_KEYS)
+        network.load_state_dict(weights)
+        record_parent(config, parent, command_line(parent))
     parts = {
         "model": network,
         "discriminator": discriminator,

@@ -1,0 +1,61 @@
+"""Warm restarts (``--init-from``): a run that starts from another run's final weights with a
+fresh optimiser and schedule.
+
+What the shipped weights cost must count the whole chain, so the child's config carries its
+parent's reproducing command and totals: ``init_command``, ``init_steps``,
+``init_train_time_s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
+
+
+def chain_totals(state: dict) -> tuple[int, float]:
+    """Steps and training seconds of a run's checkpoint ``state``, counting the warm-restart
+    chain that led to it."""
+    config = state["config"]
+    steps = state["step"] + config.get("init_steps", 0)
+    return steps, round(state["elapsed_s"] + config.get("init_train_time_s", 0.0), 1)
+
+
+def initial_weights(
+    run_dir: Path, config: dict, architecture_keys: Iterable[str]
+) -> tuple[dict, dict]:
+    """Final weights of the finished run in ``run_dir`` and its configuration, refusing a run
+    whose ``architecture_keys`` differ from ``config``'s. The configuration's ``steps_done`` and
+    ``train_time_s`` cover that run's own chain as well."""
+    state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+    if state is None:
+        raise SystemExit(f"--init-from: no checkpoint in {run_dir}")
+    parent = state["config"]
+    for key in architecture_keys:
+        if parent.get(key) != config.get(key):
+            raise SystemExit(
+                f"--init-from {run_dir}: its {key} is {parent.get(key)!r}, this run's "
+                f"{config.get(key)!r}"
+            )
+    if state["step"] < parent["steps"]:
+        raise SystemExit(
+            f"--init-from {run_dir}: that run stopped at step {state['step']} of "
+            f"{parent['steps']}; finish it first"
+        )
+    steps_done, train_time_s = chain_totals(state)
+    return state["model"], {**parent, "steps_done": steps_done, "train_time_s": train_time_s}
+
+
+def record_parent(config: dict, parent: dict, parent_command: str) -> None:
+    """Note in ``config`` where its weights came from (see the module docstring)."""
+    config["init_command"] = parent_command
+    config["init_steps"] = parent["steps_done"]
+    config["init_train_time_s"] = parent["train_time_s"]
+
+
+def chained_command(config: dict, command: str) -> str:
+    """``command`` (this run's) preceded by the chain of commands that led to its start."""
+    if config.get("init_from") not in (None, "None"):
+        command += f" --init-from {config['init_from']}"
+    return f"{config['init_command']} && {command}" if config.get("init_command") else command
