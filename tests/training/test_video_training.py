@@ -4,6 +4,7 @@ exported tracker running in the core VideoEstimator with the shipped keyframe mo
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +16,13 @@ from hand_pose_ros.core.body_estimator import BodyEstimator  # noqa: E402
 from hand_pose_ros.core.model_runtime import OnnxModel  # noqa: E402
 from hand_pose_ros.core.video.dkd_model import DkdModel  # noqa: E402
 from hand_pose_ros.core.video.keyframes import KeyframePolicy  # noqa: E402
+from hand_pose_ros.core.video.tracks import DEFAULT_TRACKING  # noqa: E402
 from hand_pose_ros.core.video.video_estimator import VideoEstimator  # noqa: E402
 from hand_pose_ros.nodes.body_pose_node import shipped_model_path  # noqa: E402
 from hand_pose_ros.synthetic.people import PeopleSequence  # noqa: E402
+from training.common.model_card import model_card  # noqa: E402
 from training.common.onnx_metadata import read_onnx_metadata  # noqa: E402
+from training.video.evaluate import main as evaluate_main  # noqa: E402
 from training.video.export import export  # noqa: E402
 from training.video.train import main as train_main  # noqa: E402
 
@@ -124,3 +128,28 @@ def test_warm_restart_starts_from_the_tracker_and_counts_the_chain(
 
     with pytest.raises(SystemExit, match="its channels is 24, this run's 16"):
         train_main([*common, "--channels", "16", "--out", str(tmp_path / "other")])
+
+
+@pytest.mark.skipif(not shipped_model_path().exists(), reason="no shipped body model")
+def test_evaluation_records_its_settings_and_the_model_card_shows_them(
+    trained_run: Path, tmp_path
+) -> None:
+    model = tmp_path / "dkd.onnx"
+    export(trained_run, model, "dkd_smoke")
+    evaluate_main(["--model", str(model), "--body-model", str(shipped_model_path()),
+                   "--split", "validation", "--sequences", "1", "--frames", "4",
+                   "--resolution", "320x240", "--keyframe-interval", "2", "--workers", "1",
+                   "--out", str(tmp_path / "result.json"), "--embed"])  # fmt: skip
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["tracking"] == asdict(DEFAULT_TRACKING)
+    assert result["keyframe_interval_frames"] == 2 and result["frames_per_sequence"] == 4
+    video, per_frame = result["video_dkd"], result["per_frame_litepose"]
+    assert video["keyframe_ratio"] == 0.5 and per_frame["keyframe_ratio"] == 1.0
+    assert 0.0 <= video["pck@0.2"] <= 1.0
+    assert result["macs_ratio"] == pytest.approx(
+        video["mean_macs_per_frame"] / per_frame["mean_macs_per_frame"]
+    )
+    card = model_card(model)
+    assert "Measured on `validation`" in card and "keyframe interval 2" in card
+    settings = next(line for line in card.splitlines() if line.startswith("Track settings: "))
+    assert "min_association_oks 0.05" in settings and "max_duplicate_oks 0.9" in settings

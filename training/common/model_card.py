@@ -147,6 +147,9 @@ def _video_metrics(key: str, result: dict) -> list[str]:
         f"{result['pck_difference_points']:+.1f} points.",
         "",
     ]
+    if "tracking" in result:
+        settings = ", ".join(f"{name} {value:g}" for name, value in result["tracking"].items())
+        lines += [f"Track settings: {settings}.", ""]
     return lines
 
 

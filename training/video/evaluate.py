@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from hand_pose_ros.core.video.keyframes import KeyframePolicy
 from hand_pose_ros.core.video.metrics import VideoPoseMetrics
 from hand_pose_ros.core.video.motion import DEFAULT_MOTION, MotionSettings
 from hand_pose_ros.core.video.one_euro import OneEuroSettings
+from hand_pose_ros.core.video.tracks import DEFAULT_TRACKING, TrackingSettings
 from hand_pose_ros.core.video.video_estimator import VideoEstimator
 from training.body.train import format_size, parse_size
 from training.common.onnx_metadata import read_onnx_metadata, write_metadata
@@ -69,6 +71,7 @@ def evaluate(
     threads: int = 1,
     workers: int = 2,
     motion: MotionSettings = DEFAULT_MOTION,
+    tracking: TrackingSettings = DEFAULT_TRACKING,
 ) -> dict:
     body = BodyEstimator(OnnxModel(body_model, intra_op_threads=threads))
     dkd = DkdModel(model, intra_op_threads=threads)
@@ -86,6 +89,7 @@ def evaluate(
                 policy,
                 smoothing=OneEuroSettings() if smoothing else None,
                 motion=motion,
+                tracking=tracking,
             )
             for frame in sequence:
                 truth = (frame["uv"], frame["visibility"], frame["ids"], frame["boxes"])
@@ -113,6 +117,7 @@ def evaluate(
         "motion_gap_frames": policy.motion_gap_frames,
         "min_motion_change": motion.min_change,
         "smoothing": smoothing,
+        "tracking": asdict(tracking),
         "body_model": body.model.name,
         "per_frame_litepose": frame_summary,
         "video_dkd": video_summary,
