@@ -84,6 +84,7 @@ def test_export_describes_the_run_and_loads_in_the_core(trained_run: Path, tmp_p
     metadata = read_onnx_metadata(out)
     assert metadata["training"]["steps"] == 4
     assert "--adversarial-weight 0.05" in metadata["training"]["command"]
+    assert "--train-sequences 2 --val-sequences 1" in metadata["training"]["command"]
     assert metadata["complexity"]["macs_per_person"] == report["macs_per_person"] > 0
     model = DkdModel(out)
     assert (model.input_width, model.input_height) == (128, 96)

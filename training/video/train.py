@@ -118,8 +118,9 @@ def command_line(config: dict) -> str:
         f"--threads {config['threads']}",
         f"--out {config['out']}",
     ]
-    if config.get("train_sequences"):
-        flags.append(f"--train-sequences {config['train_sequences']}")
+    for name in ("train_sequences", "val_sequences"):
+        if config.get(name):
+            flags.append(f"--{name.replace('_', '-')} {config[name]}")
     if config.get("penn_action") not in (None, "None"):
         flags.append(f"--penn-action {config['penn_action']}")
     return chained_command(config, "python -m training.video.train " + " ".join(flags))
@@ -254,6 +255,10 @@ def train(args: argparse.Namespace) -> dict:
     }
     spec = RoiSpec()
     config["roi"] = spec.to_metadata()
+    if args.penn_action is None:  # counts, not "the whole split": the command must still
+        # reproduce this run after the committed split grows
+        config["train_sequences"] = len(split_seeds("train", args.train_sequences))
+        config["val_sequences"] = len(split_seeds("validation", args.val_sequences))
     train_arrays = load_arrays(args, "train", args.train_sequences)
     sampler = ClipSampler(train_arrays, args.clip_length)
     val_sampler = ClipSampler(load_arrays(args, "validation", args.val_sequences), args.clip_length)
