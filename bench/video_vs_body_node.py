@@ -3,11 +3,13 @@
 One synthetic RGB-D sequence (people walking, 15 fps) is rendered once; each node then gets the
 whole stream in a closed loop (publish a frame, wait for its keypoints, publish the next) from
 a fresh start, so the video node's keyframes and propagated frames come in their real order.
-Printed: median latency and frames/s of each node and their ratio, the video node's keyframe
-ratio and mean MACs per frame against LitePose's, and the same for the core estimators alone
-(no ROS). ONNX Runtime uses intra_op_threads threads, each node one worker thread.
+Rounds alternate the two nodes (body, video, body, video, ...) so that both see the same drift
+in this machine's speed; each round's frames/s ratio is printed and their median is the figure.
+Also printed: median latency and frames/s of each node over all rounds, the video node's
+keyframe ratio and mean MACs per frame against LitePose's, and the same for the core estimators
+alone (no ROS). ONNX Runtime uses intra_op_threads threads, each node one worker thread.
 
-    .venv/bin/python bench/video_vs_body_node.py [--frames 90] [--keyframe-interval 12]
+    .venv/bin/python bench/video_vs_body_node.py [--frames 90] [--rounds 5] [--keyframe-interval 12]
 """
 
 from __future__ import annotations
@@ -71,6 +73,11 @@ def _closed_loop(harness, frames) -> np.ndarray:
     return harness.closed_loop_latencies(publish, len(frames), RESULT_TIMEOUT_S)
 
 
+def _frames_per_s(latencies_s: np.ndarray) -> float:
+    """Throughput of a closed loop: frames over the time they took."""
+    return len(latencies_s) / float(latencies_s.sum())
+
+
 def _core(frames, body_model: Path, dkd_model: Path, policy: KeyframePolicy) -> dict:
     body = BodyEstimator(OnnxModel(body_model))
     tracker = VideoEstimator(BodyEstimator(OnnxModel(body_model)), DkdModel(dkd_model), policy)
@@ -99,6 +106,7 @@ def _core(frames, body_model: Path, dkd_model: Path, policy: KeyframePolicy) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=90, help="length of the stream")
+    parser.add_argument("--rounds", type=int, default=5, help="stream passes per node")
     parser.add_argument("--seed", type=int, default=3000200, help="synthetic sequence seed")
     parser.add_argument("--keyframe-interval", type=int, default=KeyframePolicy.interval_frames)
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra_op_threads")
@@ -112,26 +120,31 @@ def main(argv: list[str] | None = None) -> int:
     frames = _stream(args.seed, args.frames)
     common = {"intra_op_threads": args.threads, "log_throttle_s": 60.0}
     video_parameters = {**common, "keyframe_interval_frames": args.keyframe_interval}
-    results = {}
-    for name, harness_class, parameters in (
-        ("body_pose_node", RgbdHarness, common),
-        ("video_pose_node", VideoHarness, video_parameters),
-    ):
-        with harness_class(parameters) as harness:
-            if harness.node.estimator is None:
-                print(f"error: {harness.node.model_error}", file=sys.stderr)
-                return 2
-            if not harness.wait_for_connections():
-                print("error: DDS discovery timed out", file=sys.stderr)
-                return 2
-            latencies = _closed_loop(harness, frames)
-            results[name] = latencies[np.isfinite(latencies)]
+    results: dict[str, list[np.ndarray]] = {"body_pose_node": [], "video_pose_node": []}
+    for _ in range(args.rounds):
+        for name, harness_class, parameters in (
+            ("body_pose_node", RgbdHarness, common),
+            ("video_pose_node", VideoHarness, video_parameters),
+        ):
+            with harness_class(parameters) as harness:
+                if harness.node.estimator is None:
+                    print(f"error: {harness.node.model_error}", file=sys.stderr)
+                    return 2
+                if not harness.wait_for_connections():
+                    print("error: DDS discovery timed out", file=sys.stderr)
+                    return 2
+                latencies = _closed_loop(harness, frames)
+                results[name].append(latencies[np.isfinite(latencies)])
     core = _core(frames, body_model, dkd_model, KeyframePolicy(args.keyframe_interval))
-    body, video = results["body_pose_node"], results["video_pose_node"]
-    body_rate, video_rate = len(body) / body.sum(), len(video) / video.sum()
+    round_ratios = [
+        _frames_per_s(video) / _frames_per_s(body)
+        for body, video in zip(results["body_pose_node"], results["video_pose_node"])
+    ]
+    body, video = (np.concatenate(results[name]) for name in results)
+    body_rate, video_rate = _frames_per_s(body), _frames_per_s(video)
     print(
-        f"{args.frames} frames at {WIDTH}x{HEIGHT}, RGB-D, closed loop, keyframe interval "
-        f"{args.keyframe_interval}, intra_op_threads {args.threads}"
+        f"{args.frames} frames at {WIDTH}x{HEIGHT}, RGB-D, closed loop, {args.rounds} rounds "
+        f"per node, keyframe interval {args.keyframe_interval}, intra_op_threads {args.threads}"
     )
     print(f"{'':<18} {'p50 ms':>8} {'mean ms':>8} {'frames/s':>9}")
     for name, latencies, rate in (
@@ -140,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     ):
         p50, mean = 1e3 * np.median(latencies), 1e3 * np.mean(latencies)
         print(f"{name:<18} {p50:>8.1f} {mean:>8.1f} {rate:>9.1f}")
-    print(f"frames/s ratio video / body (whole stream): {video_rate / body_rate:.2f}")
+    print(
+        f"frames/s ratio video / body (whole stream), median of {args.rounds} rounds: "
+        f"{np.median(round_ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in round_ratios)})"
+    )
     print(
         f"core only: BodyEstimator {core['body_ms']:.1f} ms p50 ({core['body_mean_ms']:.1f} "
         f"mean), VideoEstimator {core['video_ms']:.1f} ms p50 ({core['video_mean_ms']:.1f} "
