@@ -27,16 +27,20 @@ BODY_TRAIN_FLAGS = --size XS --kernel 7 --head fusion --render 256x192 --input 1
 BODY_MODEL ?= hand_pose_ros/models/body_litepose_xs.onnx
 BODY_ABLATION ?= runs/body_ablation
 
-# The shipped DKD video tracker (6-frame clips), and the temporal-discriminator ablation: the
-# same tracker with and without the discriminator on a shorter schedule (4-frame clips). All are
-# evaluated against per-frame LitePose with the shipped body model as keyframe model.
-VIDEO_RUN ?= runs/video_dkd_long
+# The shipped DKD video tracker (6-frame clips): 4000 steps on the first 240 training
+# sequences, then a warm restart of 4000 steps at half the rate on all 480. And the
+# temporal-discriminator ablation: the same tracker with and without the discriminator on a
+# shorter schedule (4-frame clips). All are evaluated against per-frame LitePose with the
+# shipped body model as keyframe model.
+VIDEO_FIRST_RUN ?= runs/video_dkd_long
+VIDEO_RUN ?= runs/video_dkd_wr480
 VIDEO_MODEL ?= hand_pose_ros/models/video_dkd_synthetic.onnx
 VIDEO_TRAIN_FLAGS = --steps 4000 --batch-size 8 --clip-length 6 --pose-noise 0.05 \
-	--rollout-probability 0.7 --seed 0 --threads 1
+	--rollout-probability 0.7 --adversarial-weight 0.05 --val-sequences 16 --seed 0 --threads 1
 VIDEO_ABLATION ?= runs/video_ablation
 VIDEO_ABLATION_SEQUENCES ?= 20
-VIDEO_ABLATION_FLAGS = --steps 4000 --batch-size 8 --clip-length 4 --seed 0 --threads 1
+VIDEO_ABLATION_FLAGS = --steps 4000 --batch-size 8 --clip-length 4 --train-sequences 240 \
+	--val-sequences 16 --seed 0 --threads 1
 
 .PHONY: venv test lint demo bench hand-model hand-ablation body-model body-ablation video-model \
 	video-ablation clean distclean
@@ -95,7 +99,9 @@ body-ablation: $(STAMP)
 	$(PY) -m training.body.ablation --steps 2000 --input 128x128 --threads 1 --out $(BODY_ABLATION)
 
 video-model: $(STAMP)
-	$(PY) -m training.video.train $(VIDEO_TRAIN_FLAGS) --adversarial-weight 0.05 --out $(VIDEO_RUN)
+	$(PY) -m training.video.train $(VIDEO_TRAIN_FLAGS) --train-sequences 240 --out $(VIDEO_FIRST_RUN)
+	$(PY) -m training.video.train $(VIDEO_TRAIN_FLAGS) --train-sequences 480 --lr 0.001 \
+		--init-from $(VIDEO_FIRST_RUN) --out $(VIDEO_RUN)
 	$(PY) -m training.video.export --run $(VIDEO_RUN) --out $(VIDEO_MODEL)
 	for split in validation test; do \
 		$(PY) -m training.video.evaluate --model $(VIDEO_MODEL) --body-model $(BODY_MODEL) \

@@ -122,7 +122,7 @@ def _video_metrics(key: str, result: dict) -> list[str]:
     frame, video = result["per_frame_litepose"], result["video_dkd"]
     lines = [
         f"Measured on `{key}`: sequences of seeds [{first}, {stop}) (held out from training"
-        f"{'; the tracker settings were chosen on it' if key == 'validation' else ''}), "
+        f"{'; the tracker settings and model were chosen on it' if key == 'validation' else ''}), "
         f"{result['frames_per_sequence']} frames each at {result['resolution']}, keyframe "
         f"model `{result['body_model']}`, keyframe interval {result['keyframe_interval_frames']}"
         f"{_motion_rule(result)}, smoothing {'on' if result['smoothing'] else 'off'}:",
@@ -144,7 +144,7 @@ def _video_metrics(key: str, result: dict) -> list[str]:
     lines += [
         "",
         f"MACs ratio {result['macs_ratio']:.3f}; PCK@0.2 difference "
-        f"{result['pck_difference_points']:+.1f} points.",
+        f"{result['pck_difference_points']:+.2f} points.",
         "",
     ]
     if "tracking" in result:
