@@ -76,9 +76,9 @@ class UntrackedMotion:
         )
         height, width = grey.shape
         change = np.zeros_like(grey)  # 0 where the shifted frames do not overlap
-        now = (slice(max(0, dy), height + min(0, dy)), slice(max(0, dx), width + min(0, dx)))
-        before = (slice(max(0, -dy), height + min(0, -dy)), slice(max(0, -dx), width + min(0, -dx)))
-        np.abs(grey[now] - previous[before], out=change[now])
+        (rows_now, rows_before), (cols_now, cols_before) = _overlap(height, dy), _overlap(width, dx)
+        now = (rows_now, cols_now)
+        np.abs(grey[now] - previous[rows_before, cols_before], out=change[now])
         cell = self.settings.cell_px // SUBSAMPLE
         rows, cols = height // cell, width // cell
         cells = (
@@ -93,14 +93,21 @@ class UntrackedMotion:
         return int(moving.sum())
 
 
+def _overlap(length: int, shift: int) -> tuple[slice, slice]:
+    """Where an axis of ``length`` pixels overlaps itself moved by ``shift``: the slice of the
+    current frame and the slice of the previous one that line up (current[i + shift] with
+    previous[i])."""
+    return (
+        slice(max(0, shift), length + min(0, shift)),
+        slice(max(0, -shift), length + min(0, -shift)),
+    )
+
+
 def _best_shift(previous: np.ndarray, current: np.ndarray, limit: int) -> int:
     """The shift s in [-limit, limit] minimising the mean |current[i + s] - previous[i]| of
     two 1-D brightness profiles: how far the picture moved along that axis."""
-    length = len(current)
-    errors = [
-        np.abs(
-            current[max(0, s) : length + min(0, s)] - previous[max(0, -s) : length + min(0, -s)]
-        ).mean()
-        for s in range(-limit, limit + 1)
-    ]
+    errors = []
+    for shift in range(-limit, limit + 1):
+        now, before = _overlap(len(current), shift)
+        errors.append(np.abs(current[now] - previous[before]).mean())
     return int(np.argmin(errors)) - limit
