@@ -40,6 +40,7 @@ from training.common.loop import (
     record_evaluation,
     resume,
     smooth_losses,
+    to_channels_last,
     write_checkpoint,
 )
 from training.common.seeding import seed_everything
@@ -247,10 +248,9 @@ def train(args: argparse.Namespace, render_fn=None, version: str | None = None) 
     samples, val_samples, layout, train_seeds = load_data(args, render_fn, version)
     config["keypoint_layout"] = layout.name
 
-    # channels_last: oneDNN's depthwise kernels run training steps ~2x faster on CPU.
-    model = build_litepose(
-        args.size, num_joints=len(layout), kernel_size=args.kernel, head=args.head
-    ).to(memory_format=torch.channels_last)
+    model = to_channels_last(
+        build_litepose(args.size, num_joints=len(layout), kernel_size=args.kernel, head=args.head)
+    )
     criterion = LitePoseLoss(args.pull_weight, args.push_weight)
     optimizer = torch.optim.Adam(parameter_groups(model, args), lr=args.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -271,8 +271,7 @@ def train(args: argparse.Namespace, render_fn=None, version: str | None = None) 
     for step in progress:
         rng = np.random.default_rng([args.seed, step])
         batch = samples.batch(rng.integers(0, samples.size, args.batch_size), rng)
-        inputs = batch.inputs.contiguous(memory_format=torch.channels_last)
-        loss, losses = criterion(model(inputs), batch)
+        loss, losses = criterion(model(batch.inputs), batch)
         optimiser_step(loss, optimizer, scheduler)
         smooth_losses(running, losses)
         progress.set_postfix(

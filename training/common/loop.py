@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
 from tqdm import tqdm
 
 from training.common.checkpoints import load_checkpoint, save_checkpoint
@@ -54,6 +55,17 @@ def smooth_losses(running: dict[str, float], parts: dict[str, float]) -> None:
 def is_due(done: int, every: int, total_steps: int) -> bool:
     """Evaluate / checkpoint every `every` steps and always after the last one."""
     return done % every == 0 or done == total_steps
+
+
+def to_channels_last(model: torch.nn.Module) -> torch.nn.Module:
+    """The model with NHWC weights, so its convolutions (and their gradients) run NHWC.
+
+    On CPU (oneDNN) the depthwise convolutions of these networks are much faster that way: a
+    training step of the tiny hand network (batch 32, 1 thread) took 88 ms against 142 ms.
+    Inputs can stay NCHW: a convolution runs NHWC when its weight is (LitePose-XS steps took
+    the same time either way).
+    """
+    return model.to(memory_format=torch.channels_last)
 
 
 def optimiser_step(loss: Any, optimizer: Any, scheduler: Any) -> None:

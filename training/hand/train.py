@@ -26,6 +26,7 @@ from training.common.loop import (
     record_evaluation,
     resume,
     smooth_losses,
+    to_channels_last,
     write_checkpoint,
 )
 from training.common.seeding import seed_everything
@@ -86,7 +87,7 @@ def train(args: argparse.Namespace) -> dict:
         load_or_render(train_seeds, args.cache_dir, args.render_workers), augment=True
     )
 
-    model = build_hand_net(args.arch)
+    model = to_channels_last(build_hand_net(args.arch))
     criterion = BalancedMultiTaskLoss(args.aux)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
