@@ -24,15 +24,16 @@ from training.hand.train import main as train_main  # noqa: E402
 from training.hand.train import parse_args  # noqa: E402
 from training.hand.train import train as run_training  # noqa: E402
 
+SMALL_RUN = ["--batch-size", "4", "--train-frames", "24", "--val-frames", "4",
+             "--render-workers", "1", "--threads", "1"]
+
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("hand_run")
     run_dir = root / "run"
-    train_main(["--out", str(run_dir), "--steps", "6", "--batch-size", "4",
-                "--train-frames", "24", "--val-frames", "4", "--eval-every", "6",
-                "--checkpoint-every", "3", "--cache-dir", str(root / "cache"),
-                "--render-workers", "1", "--threads", "1"])
+    train_main([*SMALL_RUN, "--out", str(run_dir), "--steps", "6", "--eval-every", "6",
+                "--checkpoint-every", "3", "--cache-dir", str(root / "cache")])
     return run_dir
 
 
@@ -81,3 +82,27 @@ def test_export_is_self_describing_and_matches_torch(trained_run: Path, tmp_path
         result = harness.wait_for_keypoints(key, 5.0)
     assert result is not None
     assert len(result.cloud) == 2 * len(HAND_KEYPOINT_NAMES)
+
+
+def test_warm_restart_starts_from_the_run_and_counts_the_chain(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    parent = torch.load(trained_run / "checkpoint.pt", weights_only=False)
+    common = [*SMALL_RUN, "--init-from", str(trained_run), "--eval-every", "1",
+              "--cache-dir", str(trained_run.parent / "cache")]
+    restart = tmp_path / "restart"
+    train_main([*common, "--out", str(restart), "--steps", "1", "--lr", "1e-3"])
+    restarted = torch.load(restart / "checkpoint.pt", weights_only=False)["model"]
+    moved = max(float((restarted[k].float() - v.float()).abs().max())
+                for k, v in parent["model"].items() if k.endswith(("weight", "bias")))
+    assert moved < 0.01  # one AdamW step of lr 1e-3 (during warm-up) from the parent's weights
+
+    metadata = read_onnx_metadata(export(restart, tmp_path / "restart.onnx", "restart")["model"])
+    first, second = metadata["training"]["command"].split(" && ")
+    assert first.startswith("python -m training.hand.train") and "--init-from" not in first
+    assert f"--init-from {trained_run}" in second and f"--out {restart}" in second
+    assert metadata["training"]["steps"] == parent["step"] + 1
+    assert metadata["training"]["warm_restart_at_step"] == parent["step"]
+
+    with pytest.raises(SystemExit, match="its arch is 'tiny', this run's 'mobilenet_v2'"):
+        train_main([*common, "--arch", "mobilenet_v2", "--out", str(tmp_path / "other")])

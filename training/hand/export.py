@@ -22,10 +22,12 @@ import torch
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
+from training.common.warm_restart import chain_totals
 from training.hand.data import INPUT_SPEC, HandBatches, load_or_render, split_seeds
 from training.hand.losses import AUXILIARY_TASKS, PRIMARY_TASKS
 from training.hand.metadata import build_metadata
 from training.hand.networks import build_hand_net
+from training.hand.train import command_line
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
@@ -84,6 +86,7 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
         dynamo=False,
     )
     complexity = count_complexity(out)
+    total_steps, total_time_s = chain_totals(state)
     train_seeds = split_seeds("train", config.get("train_frames"))
     training = {
         "data": "synthetic egocentric depth, hand_pose_ros.synthetic.render_frame at "
@@ -91,17 +94,14 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
         "train_seeds": [train_seeds.start, train_seeds.stop],
         "architecture": config["arch"],
         "auxiliary_tasks": list(AUXILIARY_TASKS) if config["aux"] else [],
-        "steps": state["step"],
+        "steps": total_steps,
+        **({"warm_restart_at_step": config["init_steps"]} if config.get("init_steps") else {}),
         "batch_size": config["batch_size"],
         "lr": config["lr"],
         "weight_decay": config["weight_decay"],
         "seed": config["seed"],
-        "train_time_s": round(state["elapsed_s"], 1),
-        "command": f"python -m training.hand.train --arch {config['arch']} "
-        f"{'--aux' if config['aux'] else '--no-aux'} --steps {config['steps']} "
-        f"--batch-size {config['batch_size']} --lr {config['lr']} "
-        f"--seed {config['seed']} --threads {config['threads']} --out {config['out']}"
-        + (f" --train-frames {n}" if (n := config["train_frames"]) else ""),
+        "train_time_s": total_time_s,
+        "command": command_line(config),
     }
     metadata = build_metadata(model_name, roles, training)
     metadata["complexity"] = {

@@ -4,7 +4,9 @@
 
 Resumes from `<out>/checkpoint.pt` when it exists; writes `<out>/metrics.json` with the
 configuration, loss history and validation metrics (validation seeds only: the test split is
-for `training.hand.evaluate` on the exported file).
+for `training.hand.evaluate` on the exported file). `--init-from RUN` warm-restarts from a
+finished run's network weights with a fresh optimiser, loss balance and schedule, so CPU-sized
+schedules can be chained across sessions.
 """
 
 from __future__ import annotations
@@ -30,12 +32,15 @@ from training.common.loop import (
     write_checkpoint,
 )
 from training.common.seeding import seed_everything
+from training.common.warm_restart import chained_command, initial_weights, record_parent
 from training.hand.data import HandBatches, load_or_render, split_seeds
 from training.hand.losses import BalancedMultiTaskLoss
 from training.hand.networks import ARCHITECTURES, build_hand_net
 from training.hand.validation import validate
 
 WARMUP_STEPS = 200
+ARCHITECTURE_KEYS = ("arch", "aux")
+"""What a warm restart's parent must share with the run (the heads follow from `aux`)."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -59,6 +64,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="prefix of the training seeds (default: all in splits.json)",
     )
     parser.add_argument("--val-frames", type=int, default=500)
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="finished run folder whose network weights this run starts from (warm restart)",
+    )
     parser.add_argument("--eval-every", type=int, default=2000)
     parser.add_argument("--checkpoint-every", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
@@ -76,6 +87,24 @@ def learning_rate_factor(step: int, total_steps: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
+def command_line(config: dict) -> str:
+    """The train command that reproduces a run (stored in exported metadata), preceded by its
+    warm-restart chain."""
+    flags = [
+        f"--arch {config['arch']}",
+        "--aux" if config["aux"] else "--no-aux",
+        f"--steps {config['steps']}",
+        f"--batch-size {config['batch_size']}",
+        f"--lr {config['lr']}",
+        f"--seed {config['seed']}",
+        f"--threads {config['threads']}",
+        f"--out {config['out']}",
+    ]
+    if config.get("train_frames"):
+        flags.append(f"--train-frames {config['train_frames']}")
+    return chained_command(config, "python -m training.hand.train " + " ".join(flags))
+
+
 def train(args: argparse.Namespace) -> dict:
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
@@ -90,6 +119,10 @@ def train(args: argparse.Namespace) -> dict:
     model = to_channels_last(build_hand_net(args.arch))
     criterion = BalancedMultiTaskLoss(args.aux)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    if args.init_from is not None:
+        weights, parent = initial_weights(args.init_from, config, ARCHITECTURE_KEYS)
+        model.load_state_dict(weights)
+        record_parent(config, parent, command_line(parent))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_factor(step, args.steps)
     )
