@@ -1,7 +1,7 @@
 """Hand networks: a tiny multi-task encoder-decoder and a MobileNetV2 baseline.
 
 Both map a (N, 1, H, W) normalised depth image to the outputs of the model-file contract:
-heatmaps and segmentation at stride 2, presence, visibility and keypose logits. They share the
+heatmaps and segmentation at stride 4, presence, visibility and keypose logits. They share the
 decoder and heads so that the ablation compares encoders and auxiliary training only.
 """
 
