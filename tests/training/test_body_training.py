@@ -14,6 +14,7 @@ from hand_pose_ros.core.body_estimator import BodyEstimator  # noqa: E402
 from hand_pose_ros.core.model_runtime import OnnxModel  # noqa: E402
 from hand_pose_ros.core.skeletons import COCO_KEYPOINT_NAMES  # noqa: E402
 from hand_pose_ros.synthetic.people import render_people_frame  # noqa: E402
+from tests.training.warm_restart_checks import assert_chain_recorded, largest_weight_change  # noqa: E402
 from training.body.export import export  # noqa: E402
 from training.body.train import main as train_main  # noqa: E402
 from training.body.train import parse_args, train  # noqa: E402
@@ -158,23 +159,17 @@ def test_coco_style_data_trains_exports_and_evaluates(tmp_path: Path) -> None:
 def test_warm_restart_starts_from_a_finished_run_and_records_the_chain(
     trained_run: Path, tmp_path: Path
 ) -> None:
-    parent = torch.load(trained_run / "checkpoint.pt", weights_only=False)
+    parent_steps = torch.load(trained_run / "checkpoint.pt", weights_only=False)["step"]
     common = [*FLAGS, "--init-from", str(trained_run), "--cache-dir",
               str(trained_run.parent / "cache")]  # fmt: skip
     restart = tmp_path / "restart"
     result = train(parse_args([*common, "--out", str(restart), "--steps", "1", "--eval-every",
                                "1"]))  # fmt: skip
-    restarted = torch.load(restart / "checkpoint.pt", weights_only=False)["model"]
-    moved = max(float((restarted[k].float() - v.float()).abs().max())
-                for k, v in parent["model"].items() if k.endswith(("weight", "bias")))  # fmt: skip
-    assert moved < 0.02  # parameters one Adam step of lr 4e-3 away from the parent's
-    first, second = result["command"].split(" && ")
-    assert first.startswith("python -m training.body.train") and "--init-from" not in first
-    assert f"--init-from {trained_run}" in second and f"--out {restart}" in second
+    # Parameters one Adam step of lr 4e-3 away from the parent's.
+    assert largest_weight_change(trained_run, restart) < 0.02
     metadata = read_onnx_metadata(export(restart, tmp_path / "restart.onnx", "restart", 0)
                                   ["model"])  # fmt: skip
-    assert metadata["training"]["steps"] == parent["step"] + 1
-    assert metadata["training"]["warm_restart_at_step"] == parent["step"]
+    assert_chain_recorded(metadata["training"], "body", trained_run, restart, parent_steps)
     assert metadata["training"]["command"] == result["command"]
 
     again = tmp_path / "again"  # a restart of the restart counts the whole chain
@@ -183,8 +178,8 @@ def test_warm_restart_starts_from_a_finished_run_and_records_the_chain(
                                "--steps", "1", "--eval-every", "1"]))  # fmt: skip
     assert result["command"].count(" && ") == 2
     chained = read_onnx_metadata(export(again, tmp_path / "again.onnx", "again", 0)["model"])
-    assert chained["training"]["steps"] == parent["step"] + 2
-    assert chained["training"]["warm_restart_at_step"] == parent["step"] + 1
+    assert chained["training"]["steps"] == parent_steps + 2
+    assert chained["training"]["warm_restart_at_step"] == parent_steps + 1
 
     with pytest.raises(SystemExit, match="its kernel is 7, this run's 3"):
         train(parse_args([*common, "--kernel", "3", "--out", str(tmp_path / "other")]))

@@ -20,6 +20,7 @@ from hand_pose_ros.core.video.tracks import DEFAULT_TRACKING  # noqa: E402
 from hand_pose_ros.core.video.video_estimator import VideoEstimator  # noqa: E402
 from hand_pose_ros.nodes.body_pose_node import shipped_model_path  # noqa: E402
 from hand_pose_ros.synthetic.people import PeopleSequence  # noqa: E402
+from tests.training.warm_restart_checks import assert_chain_recorded, largest_weight_change  # noqa: E402
 from training.common.model_card import model_card  # noqa: E402
 from training.common.onnx_metadata import read_onnx_metadata  # noqa: E402
 from training.video.evaluate import main as evaluate_main  # noqa: E402
@@ -111,21 +112,15 @@ def test_exported_tracker_runs_between_keyframes(trained_run: Path, tmp_path) ->
 def test_warm_restart_starts_from_the_tracker_and_counts_the_chain(
     trained_run: Path, tmp_path
 ) -> None:
-    parent = torch.load(trained_run / "checkpoint.pt", weights_only=False)
+    parent_steps = torch.load(trained_run / "checkpoint.pt", weights_only=False)["step"]
     common = [*FLAGS, "--init-from", str(trained_run), "--cache-dir",
               str(trained_run.parent / "cache"), "--eval-every", "1"]  # fmt: skip
     restart = tmp_path / "restart"
     train_main([*common, "--out", str(restart), "--steps", "1"])
-    restarted = torch.load(restart / "checkpoint.pt", weights_only=False)["model"]
-    moved = max(float((restarted[k].float() - v.float()).abs().max())
-                for k, v in parent["model"].items() if k.endswith(("weight", "bias")))  # fmt: skip
-    assert moved < 0.01  # one Adam step of lr 2e-3 from the parent's weights
+    # One Adam step of lr 2e-3 from the parent's weights.
+    assert largest_weight_change(trained_run, restart) < 0.01
     metadata = read_onnx_metadata(export(restart, tmp_path / "restart.onnx", "restart")["model"])
-    first, second = metadata["training"]["command"].split(" && ")
-    assert first.startswith("python -m training.video.train") and "--init-from" not in first
-    assert f"--init-from {trained_run}" in second and f"--out {restart}" in second
-    assert metadata["training"]["steps"] == parent["step"] + 1
-    assert metadata["training"]["warm_restart_at_step"] == parent["step"]
+    assert_chain_recorded(metadata["training"], "video", trained_run, restart, parent_steps)
 
     with pytest.raises(SystemExit, match="its channels is 24, this run's 16"):
         train_main([*common, "--channels", "16", "--out", str(tmp_path / "other")])

@@ -1,0 +1,31 @@
+"""What every trainer's ``--init-from`` must do, checked the same way for the hand, body and
+video trainers: start from the parent's weights and record the chain in the exported file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+
+def largest_weight_change(parent_run: Path, child_run: Path) -> float:
+    """Largest absolute difference of any weight or bias between two runs' checkpoints."""
+    parent = torch.load(parent_run / "checkpoint.pt", weights_only=False)["model"]
+    child = torch.load(child_run / "checkpoint.pt", weights_only=False)["model"]
+    return max(
+        float((child[name].float() - value.float()).abs().max())
+        for name, value in parent.items()
+        if name.endswith(("weight", "bias"))
+    )
+
+
+def assert_chain_recorded(
+    training: dict, trainer: str, parent_run: Path, child_run: Path, parent_steps: int
+) -> None:
+    """``training`` (an exported file's metadata block) of a one-step restart of ``parent_run``
+    names both commands in order and counts the parent's ``parent_steps`` steps."""
+    first, second = training["command"].split(" && ")
+    assert first.startswith(f"python -m training.{trainer}.train") and "--init-from" not in first
+    assert f"--init-from {parent_run}" in second and f"--out {child_run}" in second
+    assert training["steps"] == parent_steps + 1
+    assert training["warm_restart_at_step"] == parent_steps
