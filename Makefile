@@ -14,7 +14,7 @@ DEMO_OUT ?= demo_output
 # runs resume from their checkpoints in runs/).
 HAND_RUN ?= runs/hand_tiny_aux
 HAND_MODEL ?= hand_pose_ros/models/hand_tiny_multitask.onnx
-HAND_ABLATION ?= runs/hand_ablation
+HAND_ABLATION ?= runs/hand_ablation_6k
 
 # The shipped body model (LitePose-XS at 256x192) and its ablation (7x7 vs 3x3, fusion vs plain).
 # Three cosine cycles (5000, 5000, 3000 steps): each later one a warm restart from the one
@@ -82,7 +82,7 @@ hand-model: $(STAMP)
 	$(PY) -m training.common.model_card $(HAND_MODEL)
 
 hand-ablation: $(STAMP)
-	$(PY) -m training.hand.ablation --steps 2000 --threads 1 --out $(HAND_ABLATION)
+	$(PY) -m training.hand.ablation --steps 6000 --threads 1 --out $(HAND_ABLATION)
 
 body-model: $(STAMP)
 	$(PY) -m training.body.train $(BODY_TRAIN_FLAGS) --lr 4e-3 --out $(BODY_RUN)
