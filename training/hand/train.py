@@ -39,6 +39,7 @@ from training.hand.networks import ARCHITECTURES, build_hand_net
 from training.hand.validation import validate
 
 WARMUP_STEPS = 200
+DEFAULT_WEIGHT_DECAY = 1e-4
 ARCHITECTURE_KEYS = ("arch", "aux")
 """What a warm restart's parent must share with the run (the heads follow from `aux`)."""
 
@@ -56,7 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=24000)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-3)
-    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--weight-decay", type=float, default=DEFAULT_WEIGHT_DECAY)
     parser.add_argument(
         "--train-frames",
         type=int,
@@ -100,6 +101,8 @@ def command_line(config: dict) -> str:
         f"--threads {config['threads']}",
         f"--out {config['out']}",
     ]
+    if config["weight_decay"] != DEFAULT_WEIGHT_DECAY:  # the shipped commands omit the default
+        flags.append(f"--weight-decay {config['weight_decay']:g}")
     if config.get("train_frames"):
         flags.append(f"--train-frames {config['train_frames']}")
     return chained_command(config, "python -m training.hand.train " + " ".join(flags))
