@@ -44,7 +44,7 @@ from training.common.loop import (
     write_checkpoint,
 )
 from training.common.seeding import seed_everything
-from training.common.warm_restart import chained_command, initial_weights, record_parent
+from training.common.warm_restart import chained_command, start_from
 
 WARMUP_STEPS = 500
 STEP_SCHEDULE_MILESTONES = (0.7, 0.9)
@@ -257,9 +257,7 @@ def train(args: argparse.Namespace, render_fn=None, version: str | None = None) 
         optimizer, lambda step: learning_rate_factor(step, args.steps, args.schedule)
     )
     if args.init_from is not None:
-        weights, parent = initial_weights(args.init_from, config, ARCHITECTURE_KEYS)
-        model.load_state_dict(weights)
-        record_parent(config, parent, command_line(parent))
+        start_from(args.init_from, model, config, ARCHITECTURE_KEYS, command_line)
     parts = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
     checkpoint_path = args.out / CHECKPOINT_NAME
     start_step, history, elapsed_s = resume(checkpoint_path, parts)

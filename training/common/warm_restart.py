@@ -8,8 +8,10 @@ parent's reproducing command and totals: ``init_command``, ``init_steps``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+import torch
 
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 
@@ -52,6 +54,20 @@ def record_parent(config: dict, parent: dict, parent_command: str) -> None:
     config["init_command"] = parent_command
     config["init_steps"] = parent["steps_done"]
     config["init_train_time_s"] = parent["train_time_s"]
+
+
+def start_from(
+    run_dir: Path,
+    model: torch.nn.Module,
+    config: dict,
+    architecture_keys: Iterable[str],
+    command_line: Callable[[dict], str],
+) -> None:
+    """Load the finished run's final weights into ``model`` and note the parent in ``config``;
+    ``command_line`` is the trainer's own (it rebuilds the parent's command from its config)."""
+    weights, parent = initial_weights(run_dir, config, architecture_keys)
+    model.load_state_dict(weights)
+    record_parent(config, parent, command_line(parent))
 
 
 def chained_command(config: dict, command: str) -> str:

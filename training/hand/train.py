@@ -32,7 +32,7 @@ from training.common.loop import (
     write_checkpoint,
 )
 from training.common.seeding import seed_everything
-from training.common.warm_restart import chained_command, initial_weights, record_parent
+from training.common.warm_restart import chained_command, start_from
 from training.hand.data import HandBatches, load_or_render, split_seeds
 from training.hand.losses import BalancedMultiTaskLoss
 from training.hand.networks import ARCHITECTURES, build_hand_net
@@ -123,9 +123,7 @@ def train(args: argparse.Namespace) -> dict:
     criterion = BalancedMultiTaskLoss(args.aux)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     if args.init_from is not None:
-        weights, parent = initial_weights(args.init_from, config, ARCHITECTURE_KEYS)
-        model.load_state_dict(weights)
-        record_parent(config, parent, command_line(parent))
+        start_from(args.init_from, model, config, ARCHITECTURE_KEYS, command_line)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_factor(step, args.steps)
     )

@@ -43,7 +43,7 @@ from training.common.loop import (
     write_checkpoint,
 )
 from training.common.seeding import seed_everything
-from training.common.warm_restart import chained_command, initial_weights, record_parent
+from training.common.warm_restart import chained_command, start_from
 from training.video.data import (
     ClipSampler,
     load_or_render_sequences,
@@ -271,9 +271,7 @@ def train(args: argparse.Namespace) -> dict:
         optimizer, lambda step: 0.5 * (1 + np.cos(np.pi * min(1.0, step / args.steps)))
     )
     if args.init_from is not None:
-        weights, parent = initial_weights(args.init_from, config, ARCHITECTURE_KEYS)
-        network.load_state_dict(weights)
-        record_parent(config, parent, command_line(parent))
+        start_from(args.init_from, network, config, ARCHITECTURE_KEYS, command_line)
     parts = {
         "model": network,
         "discriminator": discriminator,
