@@ -73,7 +73,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/hand_node_latency.py
 	$(PY) bench/body_node_latency.py
-	$(PY) bench/body_decode_scaling.py
+	$(PY) bench/body_decode_scaling.py --model $(BODY_MODEL)
 	$(PY) bench/video_vs_body_node.py
 
 hand-model: $(STAMP)

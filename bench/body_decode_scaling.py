@@ -6,10 +6,12 @@ tests.core.body_stand_in): BodyDecoder.decode is timed with and without the flip
 a fraction of a 30 Hz frame period and, with --model, of that model's per-frame time
 (preprocess + ONNX inference at 640x480) on one core. Second, with --model, the real model on
 rendered 640x480 frames with 1..10 people placed: decode (NMS, grouping, refinement) against
-the whole core frame (preprocess + inference + decode + depth lifting), medians over frames.
+the whole core frame (preprocess + inference + decode + depth lifting), medians over frames;
+with --baseline, a second model on the same frames beside it (e.g. the same weights without
+the in-graph peak search, to see what moving it into the graph saves on the whole frame).
 
     .venv/bin/python bench/body_decode_scaling.py [--repeats 50] [--model PATH] [--frames 12]
-        [--peak-search fused|coarse|fine]
+        [--peak-search fused|coarse|fine] [--baseline PATH]
 """
 
 from __future__ import annotations
@@ -99,35 +101,42 @@ def model_frame_s(estimator: BodyEstimator, repeats: int) -> float:
     return float(np.median([t["preprocess_s"] + t["inference_s"] for t in timings]))
 
 
-def rendered_scaling(estimator: BodyEstimator, frames_per_row: int) -> None:
-    """Decode share of the core frame time with a real model on rendered RGB-D frames."""
+def rendered_scaling(estimators: list[BodyEstimator], frames_per_row: int) -> None:
+    """Decode share of the core frame time with real models on rendered RGB-D frames; with two
+    models (``--baseline``), both on the same frames, alternating, so their times compare."""
     print(
-        f"\nreal model on rendered 640x480 RGB-D frames ({estimator.model.path}), median of "
-        f"{frames_per_row} frames per row"
+        f"\nreal model on rendered 640x480 RGB-D frames, median of {frames_per_row} frames per row:"
     )
-    print(
-        f"{'placed':>6} {'truth':>5} {'found':>5} {'decode ms':>10} {'frame ms':>9} {'decode %':>9}"
-    )
+    for label, estimator in zip("AB", estimators):
+        print(f"  {label}: {estimator.model.path}")
+    header = f"{'placed':>6} {'truth':>5}"
+    for label in "AB"[: len(estimators)]:
+        header += f" {label + ' found':>7} {label + ' decode ms':>11} {label + ' frame ms':>10}"
+        header += f" {label + ' decode %':>10}"
+    print(header + (f" {'B/A frame':>9}" if len(estimators) == 2 else ""))
     for count in range(1, MAX_PEOPLE + 1):
-        rows = []
+        rows: list[list[tuple[int, float, float]]] = [[] for _ in estimators]
+        truth = []
         for seed in range(frames_per_row):
             frame = render_people_frame(10_000_000 + 100 * count + seed, 640, 480, num_people=count)
             depth_m = np.where(frame.depth_mm > 0, frame.depth_mm / 1000.0, np.nan)
-            estimator.estimate(frame.color, depth_m, frame.intrinsics)  # warm caches
-            result = estimator.estimate(frame.color, depth_m, frame.intrinsics)
-            rows.append(
-                (
-                    len(frame.keypoints_uv),
-                    len(result.score),
-                    result.timings["decode_s"],
-                    sum(result.timings.values()),
+            truth.append(len(frame.keypoints_uv))
+            for estimator, timed in zip(estimators, rows):
+                estimator.estimate(frame.color, depth_m, frame.intrinsics)  # warm caches
+                result = estimator.estimate(frame.color, depth_m, frame.intrinsics)
+                timed.append(
+                    (len(result.score), result.timings["decode_s"], sum(result.timings.values()))
                 )
+        line = f"{count:>6} {np.median(truth):>5.0f}"
+        totals = []
+        for timed in rows:
+            found, decode_s, total_s = (np.median(column) for column in zip(*timed))
+            totals.append(total_s)
+            line += (
+                f" {found:>7.0f} {decode_s * 1e3:>11.2f} {total_s * 1e3:>10.2f}"
+                f" {decode_s / total_s * 100:>9.1f}%"
             )
-        truth, found, decode_s, total_s = (np.median(column) for column in zip(*rows))
-        print(
-            f"{count:>6} {truth:>5.0f} {found:>5.0f} {decode_s * 1e3:>10.2f} "
-            f"{total_s * 1e3:>9.2f} {decode_s / total_s * 100:>8.1f}%"
-        )
+        print(line + (f" {totals[1] / totals[0]:>9.3f}" if len(totals) == 2 else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=50, help="timed decodes per row")
     parser.add_argument("--model", default="", help="ONNX body model for the frame-time column")
     parser.add_argument("--frames", type=int, default=12, help="rendered frames per row")
+    parser.add_argument(
+        "--baseline", default="",
+        help="second ONNX body model timed on the same rendered frames, alternating (column A)",
+    )
     parser.add_argument(
         "--peak-search", choices=PEAK_SEARCH_MODES, default=DEFAULT_PEAK_SEARCH,
         help="where the decoder searches peaks",
@@ -178,7 +191,12 @@ def main(argv: list[str] | None = None) -> int:
             row += f" {plain_s / frame_s * 100:>15.1f}%"
         print(row)
     if estimator:
-        rendered_scaling(estimator, args.frames)
+        baseline = (
+            [BodyEstimator(OnnxModel(args.baseline), peak_search=args.peak_search)]
+            if args.baseline
+            else []
+        )
+        rendered_scaling([*baseline, estimator], args.frames)
     return 0
 
 

@@ -7,8 +7,11 @@ person's missing joints (the best peak whose tag is near the person's mean tag),
 sub-pixel step on the fused map (1/4 upsampled plus 1/2), evaluated only at the 1/2 pixel
 nearest each joint and its four neighbours; optionally a flip test (averaging with the
 horizontally flipped pass). The search map is a speed / accuracy choice (``peak_search``,
-:data:`PEAK_SEARCH_MODES`). Needs only the model metadata, so training evaluates torch outputs
-with the same code the node runs."""
+:data:`PEAK_SEARCH_MODES`). A model may carry the search itself (search map, NMS and top-k as
+graph nodes, outputs ``peak_scores``, ``peak_indices``, ``search_map``): the decoder takes those
+candidates when they were searched as it would search (:class:`PeakSearch`) and searches itself
+otherwise. Needs only the model metadata, so training evaluates torch outputs with the same code
+the node runs."""
 
 from __future__ import annotations
 
@@ -40,8 +43,52 @@ PEAK_SEARCH_MODES: tuple[str, ...] = ("coarse", "fused", "fine")
 1/2-scale heatmaps block-averaged in; the fully fused 1/2 grid (HigherHRNet's way, which also
 keeps one joint of two people a couple of 1/4 pixels apart separate). Found joints are placed
 on the fused 1/2 map either way. Validation AP of the shipped model (500 images): 0.108,
-0.114, 0.115; decode at 10 people about 1.3, 1.4 and 2.3 ms."""
+0.114, 0.115; decode at 10 people about 1.3, 1.4 and 2.3 ms searching in numpy, 0.9 ms for
+"fused" with the shipped model's in-graph search (the fastest then)."""
 DEFAULT_PEAK_SEARCH = "fused"
+
+
+@dataclass(frozen=True)
+class PeakSearch:
+    """How joint candidates are found: local maxima (``nms_kernel_px`` window) of at least
+    ``min_score`` on the ``mode`` map of stride ``stride``, the best ``per_joint`` of each joint.
+    In-graph candidates serve a decoder whose search they cover (:meth:`covers`)."""
+
+    mode: str  # one of PEAK_SEARCH_MODES
+    stride: int  # of the search map, input pixels
+    nms_kernel_px: int  # on the search map
+    min_score: float
+    per_joint: int
+
+    def covers(self, needed: PeakSearch) -> bool:
+        """Whether these candidates contain ``needed``'s: same map and window, a threshold no
+        higher, at least as many per joint (candidates are sorted, so the first ones match)."""
+        return (
+            (self.mode, self.stride, self.nms_kernel_px)
+            == (needed.mode, needed.stride, needed.nms_kernel_px)
+            and self.min_score <= needed.min_score
+            and self.per_joint >= needed.per_joint
+        )
+
+    def as_metadata(self) -> dict[str, Any]:
+        """The ``outputs.peak_scores`` fields that describe an in-graph search."""
+        return {
+            "search": self.mode,
+            "stride": self.stride,
+            "nms_kernel_px": self.nms_kernel_px,
+            "min_score": self.min_score,
+            "per_joint": self.per_joint,
+        }
+
+    @classmethod
+    def from_metadata(cls, spec: Mapping[str, Any]) -> PeakSearch:
+        return cls(
+            str(spec["search"]),
+            int(spec["stride"]),
+            int(spec["nms_kernel_px"]),
+            float(spec["min_score"]),
+            int(spec["per_joint"]),
+        )
 
 
 @dataclass
@@ -366,15 +413,37 @@ class BodyDecoder:
         self.tag_dim = int(outputs["tags"].get("tag_dim", 1))
         fine = outputs.get("heatmaps_fine")
         self.fine_stride = int(fine["stride"]) if fine else None
+        self.search = self._peak_search()
+        in_graph = outputs.get("peak_scores")
+        graph_search = PeakSearch.from_metadata(in_graph) if in_graph else None
+        self.uses_graph_peaks = graph_search is not None and graph_search.covers(self.search)
         self._scratch = Scratch()  # one decode at a time per decoder
 
-    def _output(self, outputs: Mapping[str, np.ndarray], role: str) -> np.ndarray | None:
+    def _peak_search(self) -> PeakSearch:
+        """This decoder's candidate search. Refinement needs peaks below the detection threshold
+        as well: the first ``max_people`` per joint are the grouping candidates (those >= the
+        detection threshold), the weaker ones behind them what refinement may still pick."""
+        if self.fine_stride is None:
+            mode, stride = "coarse", self.coarse_stride
+        else:
+            mode = self.peak_search
+            stride = self.fine_stride if mode == "fine" else self.coarse_stride
+        if self.refine:
+            min_score = min(self.detection_threshold, REFINE_MIN_HEAT)
+            per_joint = self.max_people * REFINE_PEAKS_PER_PERSON
+        else:
+            min_score, per_joint = self.detection_threshold, self.max_people
+        return PeakSearch(mode, stride, self._nms_kernel_px(stride), min_score, per_joint)
+
+    def _output(
+        self, outputs: Mapping[str, np.ndarray], role: str, dtype: Any = np.float32
+    ) -> np.ndarray | None:
         name = self._names.get(role)
         if name is None:
             return None
         for key in (name, role):
             if key in outputs:
-                return np.asarray(outputs[key], np.float32)
+                return np.asarray(outputs[key], dtype)
         return None
 
     def _maps(
@@ -411,31 +480,29 @@ class BodyDecoder:
         network-input pixels. ``flip_outputs``: the outputs for the horizontally flipped input
         (flip test): heatmaps are averaged, tags of both passes are concatenated."""
         coarse, tags, fine = self._maps(outputs)
+        in_graph = self._graph_candidates(outputs) if flip_outputs is None else None
         if flip_outputs is not None:
             coarse_f, tags_f, fine_f = self._maps(flip_outputs)
             coarse = 0.5 * (coarse + self._flipped(coarse_f))
             tags = np.concatenate([tags, self._flipped(tags_f)], axis=1)
             if fine is not None and fine_f is not None:
                 fine = 0.5 * (fine + self._flipped(fine_f))
-        search, search_stride, refine_on_fine = self._search_map(coarse, fine)
+        search_stride = float(self.search.stride)
+        if in_graph is None:  # one NMS pass serves grouping and refinement (see PeakSearch)
+            search = self._search_map(coarse, fine)
+            y, x, score = top_candidates(
+                search,
+                self.search.nms_kernel_px,
+                self.search.min_score,
+                self.search.per_joint,
+                self._scratch,
+            )
+        else:
+            search, y, x, score = in_graph
         joints, height, width = search.shape
         ratio = self.coarse_stride / search_stride
         tag_rows = _cells_under(height, tags.shape[2], ratio)
         tag_cols = _cells_under(width, tags.shape[3], ratio)
-
-        # One NMS pass serves both steps: peaks are sorted by score per joint, so the first
-        # max_people columns hold the grouping candidates (>= detection threshold) and the
-        # weaker peaks behind them are what refinement may still pick. Without refinement,
-        # only the grouping candidates are gathered.
-        if self.refine:
-            peak_threshold = min(self.detection_threshold, REFINE_MIN_HEAT)
-            peaks_per_joint = self.max_people * REFINE_PEAKS_PER_PERSON
-        else:
-            peak_threshold, peaks_per_joint = self.detection_threshold, self.max_people
-        y, x, score = top_candidates(
-            search, self._nms_kernel_px(search_stride), peak_threshold, peaks_per_joint,
-            self._scratch,
-        )
         peak_tags = tags[np.arange(joints)[:, None], :, tag_rows[y], tag_cols[x]]  # (J, K, D)
         peak_xy = np.stack([x, y], axis=-1).astype(np.float64)
         grouping = slice(0, self.max_people)
@@ -450,27 +517,44 @@ class BodyDecoder:
         )
         if self.refine and len(people):
             self._refine_missing(people, peak_xy, score, peak_tags)
-        xy, peak = self._locate(people, search, (coarse, fine) if refine_on_fine else None)
-        return self._finish(xy, peak, float(self.fine_stride) if refine_on_fine else search_stride)
+        # Joints found on a 1/4 search map are placed on the fused 1/2 grid.
+        place_on_fine = fine is not None and self.search.mode != "fine"
+        xy, peak = self._locate(people, search, (coarse, fine) if place_on_fine else None)
+        return self._finish(xy, peak, float(self.fine_stride) if place_on_fine else search_stride)
 
-    def _search_map(
-        self, coarse: np.ndarray, fine: np.ndarray | None
-    ) -> tuple[np.ndarray, float, bool]:
-        """The map peaks are searched on (see :data:`PEAK_SEARCH_MODES`), its stride, and
-        whether found joints are then placed on the fine grid."""
-        if fine is None:
-            return coarse, float(self.coarse_stride), False
-        if self.peak_search == "fine":
+    def _graph_candidates(
+        self, outputs: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """Search map, y, x, score (as :func:`top_candidates` returns them) from the model's
+        in-graph search, or None when it has none that covers this decoder's."""
+        if not self.uses_graph_peaks:
+            return None
+        scores = self._output(outputs, "peak_scores")
+        indices = self._output(outputs, "peak_indices", dtype=np.intp)
+        search = self._output(outputs, "search_map")
+        if scores is None or indices is None or search is None:
+            return None  # e.g. torch outputs in training evaluation
+        per_joint = self.search.per_joint
+        score = scores[:, :per_joint]
+        unused = score < self.search.min_score  # the graph's own threshold may be lower
+        score = np.where(unused, np.float32(-1.0), score)
+        index = np.where(unused, 0, indices[:, :per_joint])
+        y, x = np.divmod(index, search.shape[2])
+        return search, y, x, score
+
+    def _search_map(self, coarse: np.ndarray, fine: np.ndarray | None) -> np.ndarray:
+        """The map peaks are searched on (see :data:`PEAK_SEARCH_MODES`)."""
+        if self.search.mode == "fine":
             fused = resize_maps(coarse, *fine.shape[1:], scratch=self._scratch)
             fused += fine
             fused *= 0.5  # in place: fused is a scratch array
-            return fused, float(self.fine_stride), False
-        if self.peak_search == "fused":
+            return fused
+        if self.search.mode == "fused":
             search = resize_maps(fine, *coarse.shape[1:], scratch=self._scratch)
             search += coarse
             search *= 0.5
-            return search, float(self.coarse_stride), True
-        return coarse, float(self.coarse_stride), True
+            return search
+        return coarse
 
     def _nms_kernel_px(self, search_stride: float) -> int:
         """``nms_kernel_px`` is in the finest map's pixels; the same radius on the search grid."""

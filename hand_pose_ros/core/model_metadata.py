@@ -32,6 +32,9 @@ REQUIRED_OUTPUT_ROLES: tuple[str, ...] = ("heatmaps", "presence")
 OPTIONAL_OUTPUT_ROLES: tuple[str, ...] = ("visibility", "segmentation", "keypose")
 BODY_REQUIRED_OUTPUT_ROLES: tuple[str, ...] = ("heatmaps", "tags")
 BODY_OPTIONAL_OUTPUT_ROLES: tuple[str, ...] = ("heatmaps_fine",)
+BODY_PEAK_OUTPUT_ROLES: tuple[str, ...] = ("peak_scores", "peak_indices", "search_map")
+"""Joint candidates searched inside the graph (all three or none): top-k local maxima per joint
+of the search map, their flat indices into it, and the map itself."""
 BODY_RESIZE_MODES: tuple[str, ...] = ("letterbox",)
 BODY_COLOR_ORDERS: tuple[str, ...] = ("rgb",)
 BODY_DECODING_DEFAULTS: dict[str, float | int] = {
@@ -244,7 +247,7 @@ def _validate_body_outputs(outputs: Any, fail) -> None:
     for role in BODY_REQUIRED_OUTPUT_ROLES:
         if role not in outputs:
             raise fail(f"'outputs.{role}' is required")
-    for role in BODY_REQUIRED_OUTPUT_ROLES + BODY_OPTIONAL_OUTPUT_ROLES:
+    for role in BODY_REQUIRED_OUTPUT_ROLES + BODY_OPTIONAL_OUTPUT_ROLES + BODY_PEAK_OUTPUT_ROLES:
         spec = outputs.get(role)
         if spec is None:
             continue
@@ -260,6 +263,27 @@ def _validate_body_outputs(outputs: Any, fail) -> None:
             f"'outputs.tags.stride' ({tags['stride']}) must equal 'outputs.heatmaps.stride' "
             f"({outputs['heatmaps']['stride']}): tags are read at heatmap peaks"
         )
+    _validate_body_peak_outputs(outputs, fail)
+
+
+def _validate_body_peak_outputs(outputs: dict, fail) -> None:
+    present = [role for role in BODY_PEAK_OUTPUT_ROLES if role in outputs]
+    if not present:
+        return
+    if len(present) != len(BODY_PEAK_OUTPUT_ROLES):
+        raise fail(f"'outputs' must name all of {list(BODY_PEAK_OUTPUT_ROLES)} or none")
+    if len({outputs[role]["stride"] for role in BODY_PEAK_OUTPUT_ROLES}) != 1:
+        raise fail(f"'outputs' {list(BODY_PEAK_OUTPUT_ROLES)} must share one stride")
+    search = outputs["peak_scores"]
+    if not isinstance(search.get("search"), str):
+        raise fail("'outputs.peak_scores.search' must name the map peaks were searched on")
+    for key in ("per_joint", "nms_kernel_px"):
+        if not _is_int(search.get(key)) or search[key] < 1:
+            raise fail(f"'outputs.peak_scores.{key}' must be a positive integer")
+    if search["nms_kernel_px"] % 2 == 0:
+        raise fail("'outputs.peak_scores.nms_kernel_px' must be odd")
+    if not _is_number(search.get("min_score")):
+        raise fail("'outputs.peak_scores.min_score' must be a number")
 
 
 def _validate_video(metadata: dict, fail) -> None:

@@ -195,14 +195,17 @@ class OnnxModel:
                 )
 
     def _body_output_shapes(self) -> dict[str, list[Any]]:
-        """heatmaps (N, J, h, w), tags (N, J*tag_dim, h, w), heatmaps_fine (N, J, h', w')."""
+        """heatmaps (N, J, h, w), tags (N, J*tag_dim, h, w), heatmaps_fine (N, J, h', w');
+        with in-graph peaks also peak_scores and peak_indices (N, J, k), search_map (N, J, h, w)."""
         joints = len(self.metadata["keypoint_names"])
         expected_shapes: dict[str, list[Any]] = {}
         for role, spec in self.output_specs.items():
-            if role not in ("heatmaps", "tags", "heatmaps_fine"):
-                continue
-            channels = joints * int(spec.get("tag_dim", 1)) if role == "tags" else joints
-            expected_shapes[role] = ["N", channels, *self._strided_size(int(spec["stride"]))]
+            if role in ("peak_scores", "peak_indices"):
+                per_joint = int(self.output_specs["peak_scores"]["per_joint"])
+                expected_shapes[role] = ["N", joints, per_joint]
+            elif role in ("heatmaps", "tags", "heatmaps_fine", "search_map"):
+                channels = joints * int(spec.get("tag_dim", 1)) if role == "tags" else joints
+                expected_shapes[role] = ["N", channels, *self._strided_size(int(spec["stride"]))]
         return expected_shapes
 
     def _hand_output_shapes(self) -> dict[str, list[Any]]:

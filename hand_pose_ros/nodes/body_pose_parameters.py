@@ -116,9 +116,11 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "peak_search",
         DEFAULT_PEAK_SEARCH,
         "Where keypoint peaks are searched: 'fused' (the 1/4 grid with the 1/2-scale heatmaps "
-        "averaged in; the most accurate on validation), 'coarse' (the 1/4-scale heatmaps only: "
-        "about 0.1 ms less per frame), 'fine' (the fused 1/2-scale grid: about 0.9 ms more; "
-        "also keeps one joint of two people a few pixels apart separate).",
+        "averaged in; the most accurate on validation, and the fastest with a model that "
+        "searches in its graph, as the shipped one does), 'coarse' (the 1/4-scale heatmaps "
+        "only, searched in numpy: about 0.2 ms more per frame than that), 'fine' (the fused "
+        "1/2-scale grid: about 1 ms more; also keeps one joint of two people a few pixels "
+        "apart separate).",
         one_of(PEAK_SEARCH_MODES),
     ),
     ParameterSpec(

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from scipy.ndimage import maximum_filter
 
-from hand_pose_ros.core.body_decoder import PEAK_SEARCH_MODES, BodyDecoder, max_pool, resize_maps
+from hand_pose_ros.core.body_decoder import (
+    PEAK_SEARCH_MODES,
+    BodyDecoder,
+    PeakSearch,
+    max_pool,
+    resize_maps,
+    top_candidates,
+)
 from hand_pose_ros.core.letterbox import bilinear_taps
 from hand_pose_ros.core.model_metadata import ModelLoadError
 from hand_pose_ros.core.skeletons import flip_permutation
@@ -99,7 +106,6 @@ def test_detection_threshold_and_refinement_of_a_weak_joint():
     assert len(none) == 0 and none.xy_px.shape == (0, 17, 2)
 
 
-
 def test_a_second_peak_with_the_same_tag_does_not_become_a_duplicate_person():
     """A weaker second peak of one joint carrying the body's tag is that body's, not the
     start of a fragment that refinement would complete into a copy of the body."""
@@ -164,6 +170,65 @@ def test_without_fine_heatmaps_and_with_two_dimensional_tags():
     del outputs["heatmaps_s2"]
     decoded = BodyDecoder(meta).decode(outputs)
     assert len(decoded) == 3 and assign(decoded.xy_px, truth).max() < 0.5
+
+
+def with_graph_peaks(metadata: dict, search: PeakSearch) -> dict:
+    """Metadata of a model that also outputs candidates searched as ``search`` says."""
+    stride = metadata["outputs"]["heatmaps"]["stride"]
+    outputs = {
+        **metadata["outputs"],
+        "search_map": {"name": "search_s4", "stride": stride},
+        "peak_scores": {"name": "peak_scores", **search.as_metadata()},
+        "peak_indices": {"name": "peak_indices", "stride": stride},
+    }
+    return {**metadata, "outputs": outputs}
+
+
+def graph_peaks(decoder: BodyDecoder, outputs: dict, search: PeakSearch) -> dict:
+    """What such a model outputs besides the maps, computed with the numpy search."""
+    search_map = decoder._search_map(outputs["heatmaps_s4"], outputs["heatmaps_s2"]).copy()
+    y, x, score = top_candidates(
+        search_map, search.nms_kernel_px, search.min_score, search.per_joint
+    )
+    return {
+        "search_s4": search_map,
+        "peak_scores": score,
+        "peak_indices": (y * search_map.shape[2] + x).astype(np.int64),
+    }
+
+
+def test_in_graph_candidates_are_used_only_where_they_cover_the_decoders_search():
+    truth = grid_people(4, seed=4)
+    outputs = render_body_outputs(truth, tags=np.arange(4) * 2.0)
+    plain = BodyDecoder(body_metadata())
+    # A lower threshold and more peaks than the decoder needs still cover its search.
+    graph_search = PeakSearch("fused", 4, 3, 0.005, 70)
+    assert graph_search.covers(plain.search) and not plain.uses_graph_peaks
+    metadata = with_graph_peaks(body_metadata(), graph_search)
+    decoder = BodyDecoder(metadata)
+    assert decoder.uses_graph_peaks
+    with_peaks = {**outputs, **graph_peaks(decoder, outputs, graph_search)}
+    expected = plain.decode(outputs)
+    for decoded in (decoder.decode(with_peaks), decoder.decode(outputs)):  # maps only: searches
+        np.testing.assert_array_equal(decoded.xy_px, expected.xy_px)
+        np.testing.assert_array_equal(decoded.score, expected.score)
+    # The candidates really are the graph's: with none, nobody is found ...
+    empty = {**with_peaks, "peak_scores": np.full_like(with_peaks["peak_scores"], -1.0)}
+    assert len(decoder.decode(empty)) == 0
+    # ... unless the decoder searches otherwise: another map, window, threshold, more people,
+    # or a flip test (averaged maps).
+    for other in (
+        BodyDecoder(metadata, peak_search="coarse"),
+        BodyDecoder(metadata, nms_kernel_px=9),
+        BodyDecoder(metadata, detection_threshold=0.001),
+        BodyDecoder(metadata, max_people=40),
+    ):
+        assert not other.uses_graph_peaks and len(other.decode(empty)) == 4
+    mirrored_outputs = {
+        key: np.ascontiguousarray(value[plain.flip_index][..., ::-1])
+        for key, value in outputs.items()
+    }
+    assert len(decoder.decode(empty, flip_outputs=mirrored_outputs)) == 4
 
 
 def test_bad_outputs_and_foreign_metadata():

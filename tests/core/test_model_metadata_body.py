@@ -135,3 +135,46 @@ def test_body_metadata_does_not_need_hand_fields():
     meta["task"] = "hand_pose_2.5d"  # the same document read as a hand model fails on hand fields
     with pytest.raises(ModelLoadError, match="'sides'"):
         validate_metadata(meta, "hand")
+
+
+def peak_metadata() -> dict:
+    """Body metadata of a model that also outputs its candidates (in-graph peak search)."""
+    meta = body_metadata()
+    meta["outputs"].update(
+        search_map={"name": "search_s4", "stride": 4},
+        peak_scores={
+            "name": "peak_scores",
+            "stride": 4,
+            "search": "fused",
+            "nms_kernel_px": 3,
+            "min_score": 0.01,
+            "per_joint": 60,
+        },
+        peak_indices={"name": "peak_indices", "stride": 4},
+    )
+    return meta
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (_set("outputs.search_map", _DELETE), "must name all of .*'search_map'.* or none"),
+        (_set("outputs.peak_indices.stride", 2), "must share one stride"),
+        (_set("outputs.peak_scores.search", None), "'outputs.peak_scores.search' must name"),
+        (_set("outputs.peak_scores.per_joint", 0), "'outputs.peak_scores.per_joint' must be"),
+        (_set("outputs.peak_scores.nms_kernel_px", 4), "'outputs.peak_scores.nms_kernel_px' must"),
+        (_set("outputs.peak_scores.min_score", "low"), "'outputs.peak_scores.min_score' must"),
+    ],
+)
+def test_invalid_peak_outputs_name_the_field(mutate, message):
+    meta = peak_metadata()
+    validate_metadata(meta, "valid.onnx")
+    mutate(meta)
+    with pytest.raises(ModelLoadError, match=message):
+        validate_metadata(meta, "my.onnx")
+
+
+def test_peak_output_shapes_are_checked(tmp_path):
+    path = build_body_model(tmp_path / "b.onnx", peak_metadata())  # every output a (17, h, w) map
+    with pytest.raises(ModelLoadError, match=r"'peak_scores' \(peak_scores\).*\['N', 17, 60\]"):
+        OnnxModel(path)

@@ -10,7 +10,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from hand_pose_ros.core.body_decoder import BodyDecoder  # noqa: E402
 from hand_pose_ros.core.body_estimator import BodyEstimator  # noqa: E402
+from hand_pose_ros.core.model_metadata import BODY_PEAK_OUTPUT_ROLES  # noqa: E402
 from hand_pose_ros.core.model_runtime import OnnxModel  # noqa: E402
 from hand_pose_ros.core.skeletons import COCO_KEYPOINT_NAMES  # noqa: E402
 from hand_pose_ros.synthetic.people import render_people_frame  # noqa: E402
@@ -111,6 +113,8 @@ def test_export_is_self_describing_and_runs_in_the_core_estimator(
     }
     assert len(metadata["keypoint_depth_offsets_m"]) == len(COCO_KEYPOINT_NAMES)
     assert metadata["complexity"]["macs"] == count_complexity(model_path).macs
+    assert set(BODY_PEAK_OUTPUT_ROLES) <= set(metadata["outputs"])  # the decoder's own search
+    assert BodyDecoder(metadata).uses_graph_peaks
 
     estimator = BodyEstimator(OnnxModel(model_path), flip_test=True, detection_threshold=0.0)
     frame = render_people_frame(5, 192, 128)

@@ -6,7 +6,8 @@
 Writes the body model-file contract's metadata (keypoints, skeleton, flip index, OKS sigmas,
 input normalisation and letterbox, output layout, decoding defaults, per-joint depth offsets
 measured on training frames, training data and schedule, complexity counted on the exported
-graph), validates it with the core's `validate_metadata`, checks that ONNX Runtime reproduces
+graph), appends the decoder's peak search to the graph (`training.body.peak_outputs`),
+validates it with the core's `validate_metadata`, checks that ONNX Runtime reproduces
 torch on validation inputs, and loads the file through the core `OnnxModel`.
 `training.body.evaluate --embed` later adds held-out metrics to the same metadata.
 """
@@ -38,6 +39,7 @@ from training.body.data import (
     split_seeds,
 )
 from training.body.networks import build_litepose, export_onnx, published_convention_macs
+from training.body.peak_outputs import add_peak_outputs_to_file
 from training.body.train import command_line, parse_size
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.onnx_complexity import count_complexity
@@ -218,6 +220,7 @@ def export(
         "macs_published_convention": published_convention_macs(out),
     }
     write_metadata(out, metadata)  # validates with the core's validate_metadata
+    add_peak_outputs_to_file(out)  # the decoder's peak search as graph nodes
 
     # Normalised inputs span a few units around 0: random normal inputs exercise every path.
     inputs = torch.randn(2, 3, height, width, generator=torch.Generator().manual_seed(0))
