@@ -413,13 +413,13 @@ class BodyDecoder:
         self.tag_dim = int(outputs["tags"].get("tag_dim", 1))
         fine = outputs.get("heatmaps_fine")
         self.fine_stride = int(fine["stride"]) if fine else None
-        self.search = self._peak_search()
+        self.candidate_search = self._candidate_search()
         in_graph = outputs.get("peak_scores")
         graph_search = PeakSearch.from_metadata(in_graph) if in_graph else None
-        self.uses_graph_peaks = graph_search is not None and graph_search.covers(self.search)
+        self.uses_graph_peaks = bool(graph_search and graph_search.covers(self.candidate_search))
         self._scratch = Scratch()  # one decode at a time per decoder
 
-    def _peak_search(self) -> PeakSearch:
+    def _candidate_search(self) -> PeakSearch:
         """This decoder's candidate search. Refinement needs peaks below the detection threshold
         as well: the first ``max_people`` per joint are the grouping candidates (those >= the
         detection threshold), the weaker ones behind them what refinement may still pick."""
@@ -487,14 +487,14 @@ class BodyDecoder:
             tags = np.concatenate([tags, self._flipped(tags_f)], axis=1)
             if fine is not None and fine_f is not None:
                 fine = 0.5 * (fine + self._flipped(fine_f))
-        search_stride = float(self.search.stride)
+        search_stride = float(self.candidate_search.stride)
         if in_graph is None:  # one NMS pass serves grouping and refinement (see PeakSearch)
             search = self._search_map(coarse, fine)
             y, x, score = top_candidates(
                 search,
-                self.search.nms_kernel_px,
-                self.search.min_score,
-                self.search.per_joint,
+                self.candidate_search.nms_kernel_px,
+                self.candidate_search.min_score,
+                self.candidate_search.per_joint,
                 self._scratch,
             )
         else:
@@ -518,7 +518,7 @@ class BodyDecoder:
         if self.refine and len(people):
             self._refine_missing(people, peak_xy, score, peak_tags)
         # Joints found on a 1/4 search map are placed on the fused 1/2 grid.
-        place_on_fine = fine is not None and self.search.mode != "fine"
+        place_on_fine = fine is not None and self.candidate_search.mode != "fine"
         xy, peak = self._locate(people, search, (coarse, fine) if place_on_fine else None)
         return self._finish(xy, peak, float(self.fine_stride) if place_on_fine else search_stride)
 
@@ -534,9 +534,9 @@ class BodyDecoder:
         search = self._output(outputs, "search_map")
         if scores is None or indices is None or search is None:
             return None  # e.g. torch outputs in training evaluation
-        per_joint = self.search.per_joint
+        per_joint = self.candidate_search.per_joint
         score = scores[:, :per_joint]
-        unused = score < self.search.min_score  # the graph's own threshold may be lower
+        unused = score < self.candidate_search.min_score  # the graph's own threshold may be lower
         score = np.where(unused, np.float32(-1.0), score)
         index = np.where(unused, 0, indices[:, :per_joint])
         y, x = np.divmod(index, search.shape[2])
@@ -544,12 +544,12 @@ class BodyDecoder:
 
     def _search_map(self, coarse: np.ndarray, fine: np.ndarray | None) -> np.ndarray:
         """The map peaks are searched on (see :data:`PEAK_SEARCH_MODES`)."""
-        if self.search.mode == "fine":
+        if self.candidate_search.mode == "fine":
             fused = resize_maps(coarse, *fine.shape[1:], scratch=self._scratch)
             fused += fine
             fused *= 0.5  # in place: fused is a scratch array
             return fused
-        if self.search.mode == "fused":
+        if self.candidate_search.mode == "fused":
             search = resize_maps(fine, *coarse.shape[1:], scratch=self._scratch)
             search += coarse
             search *= 0.5

@@ -203,7 +203,7 @@ def test_in_graph_candidates_are_used_only_where_they_cover_the_decoders_search(
     plain = BodyDecoder(body_metadata())
     # A lower threshold and more peaks than the decoder needs still cover its search.
     graph_search = PeakSearch("fused", 4, 3, 0.005, 70)
-    assert graph_search.covers(plain.search) and not plain.uses_graph_peaks
+    assert graph_search.covers(plain.candidate_search) and not plain.uses_graph_peaks
     metadata = with_graph_peaks(body_metadata(), graph_search)
     decoder = BodyDecoder(metadata)
     assert decoder.uses_graph_peaks

@@ -103,7 +103,7 @@ def add_peak_outputs(model: onnx.ModelProto, metadata: dict) -> dict:
         raise ValueError(
             "the in-graph search needs 1/2 heatmaps exactly twice the size of the 1/4 ones"
         )
-    search = BodyDecoder(metadata, peak_search="fused").search
+    search = BodyDecoder(metadata, peak_search="fused").candidate_search
     cells = (height // coarse_stride) * (width // coarse_stride)
     search = dataclasses.replace(search, per_joint=min(search.per_joint, cells))  # TopK's limit
     nodes, constants = peak_search_nodes(
