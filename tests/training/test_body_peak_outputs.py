@@ -81,7 +81,7 @@ def test_graph_search_finds_the_numpy_candidates(levels: int, kernel_px: int) ->
         np.testing.assert_array_equal(indices[sample][used], (y * WIDTH + x)[used])
 
 
-def test_refuses_a_model_that_cannot_take_or_already_has_them() -> None:
+def test_refuses_a_model_without_matching_half_scale_heatmaps() -> None:
     model = onnx.ModelProto()
     with pytest.raises(ValueError, match="needs the 1/2-scale heatmaps"):
         add_peak_outputs(model, body_metadata(fine=False))
