@@ -32,6 +32,12 @@ from training.body.data import (
 from training.body.losses import AE_PULL_WEIGHT, AE_PUSH_WEIGHT, LitePoseLoss
 from training.body.networks import HEADS, LITEPOSE_CONFIGS, build_litepose
 from training.common.checkpoints import CHECKPOINT_NAME
+from training.common.device import (
+    add_device_argument,
+    batch_to_device,
+    device_flag,
+    training_device,
+)
 from training.common.loop import (
     finish_run,
     is_due,
@@ -129,6 +135,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cache-dir", type=Path, default=Path("data/cache"))
     parser.add_argument("--render-workers", type=int, default=2)
+    add_device_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -182,6 +189,7 @@ def command_line(config: dict) -> str:
         flags.append(f"--train-frames {config['train_frames']}")
     if config.get("coco") not in (None, "None"):
         flags.append(f"--coco {config['coco']} --images {config['images']}")
+    flags += device_flag(config)
     return chained_command(config, "python -m training.body.train " + " ".join(flags))
 
 
@@ -223,12 +231,13 @@ def load_data(
 @torch.no_grad()
 def validate(model: torch.nn.Module, criterion: LitePoseLoss, samples: BodySamples) -> dict:
     model.eval()
+    device = next(model.parameters()).device
     totals: dict[str, float] = {}
     rng = np.random.default_rng(0)
     batches = 0
     for start in range(0, samples.size, VALIDATION_BATCH):
         indices = np.arange(start, min(samples.size, start + VALIDATION_BATCH))
-        batch = samples.batch(indices, rng)
+        batch = batch_to_device(samples.batch(indices, rng), device)
         _, parts = criterion(model(batch.inputs), batch)
         for name, value in parts.items():
             totals[name] = totals.get(name, 0.0) + value
@@ -240,6 +249,7 @@ def train(args: argparse.Namespace, render_fn=None, version: str | None = None) 
     """Run (or resume) training; `render_fn`/`version` swap the renderer (tests)."""
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
+    device = training_device(args.device)
     args.out.mkdir(parents=True, exist_ok=True)
     config = {
         k: format_size(v) if k in ("input", "render") else (str(v) if isinstance(v, Path) else v)
@@ -250,7 +260,7 @@ def train(args: argparse.Namespace, render_fn=None, version: str | None = None) 
 
     model = to_channels_last(
         build_litepose(args.size, num_joints=len(layout), kernel_size=args.kernel, head=args.head)
-    )
+    ).to(device)
     criterion = LitePoseLoss(args.pull_weight, args.push_weight)
     optimizer = torch.optim.Adam(parameter_groups(model, args), lr=args.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -269,6 +279,7 @@ def train(args: argparse.Namespace, render_fn=None, version: str | None = None) 
     for step in progress:
         rng = np.random.default_rng([args.seed, step])
         batch = samples.batch(rng.integers(0, samples.size, args.batch_size), rng)
+        batch = batch_to_device(batch, device)
         loss, losses = criterion(model(batch.inputs), batch)
         optimiser_step(loss, optimizer, scheduler)
         smooth_losses(running, losses)

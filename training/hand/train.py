@@ -20,6 +20,12 @@ import numpy as np
 import torch
 
 from training.common.checkpoints import CHECKPOINT_NAME
+from training.common.device import (
+    add_device_argument,
+    batch_to_device,
+    device_flag,
+    training_device,
+)
 from training.common.loop import (
     finish_run,
     is_due,
@@ -77,6 +83,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cache-dir", type=Path, default=Path("data/cache"))
     parser.add_argument("--render-workers", type=int, default=2)
+    add_device_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -105,12 +112,14 @@ def command_line(config: dict) -> str:
         flags.append(f"--weight-decay {config['weight_decay']:g}")
     if config.get("train_frames"):
         flags.append(f"--train-frames {config['train_frames']}")
+    flags += device_flag(config)
     return chained_command(config, "python -m training.hand.train " + " ".join(flags))
 
 
 def train(args: argparse.Namespace) -> dict:
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
+    device = training_device(args.device)
     args.out.mkdir(parents=True, exist_ok=True)
     config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     train_seeds = split_seeds("train", args.train_frames)
@@ -119,8 +128,8 @@ def train(args: argparse.Namespace) -> dict:
         load_or_render(train_seeds, args.cache_dir, args.render_workers), augment=True
     )
 
-    model = to_channels_last(build_hand_net(args.arch))
-    criterion = BalancedMultiTaskLoss(args.aux)
+    model = to_channels_last(build_hand_net(args.arch)).to(device)
+    criterion = BalancedMultiTaskLoss(args.aux).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     if args.init_from is not None:
         start_from(args.init_from, model, config, ARCHITECTURE_KEYS, command_line)
@@ -139,7 +148,7 @@ def train(args: argparse.Namespace) -> dict:
         # Batches depend only on (seed, step), so a resumed run sees the same data.
         rng = np.random.default_rng([args.seed, step])
         indices = rng.integers(0, train_batches.size, args.batch_size)
-        batch = train_batches.batch(indices, rng)
+        batch = batch_to_device(train_batches.batch(indices, rng), device)
         loss, losses = criterion(model(batch.inputs), batch)
         optimiser_step(loss, optimizer, scheduler)
         smooth_losses(running, losses)

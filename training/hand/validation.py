@@ -31,11 +31,12 @@ def validate(model: torch.nn.Module, seeds: range) -> dict[str, float]:
     frames, inputs = validation_frames(seeds)
     decoder = HandDecoder(build_metadata("validation", PRIMARY_TASKS + AUXILIARY_TASKS, {}))
     metrics = HandMetrics()
+    device = next(model.parameters()).device
     model.eval()
     with torch.no_grad():
         for start in range(0, len(frames), BATCH_SIZE):
-            outputs = model(torch.from_numpy(inputs[start:start + BATCH_SIZE]))
-            outputs = {name: value.numpy() for name, value in outputs.items()}
+            outputs = model(torch.from_numpy(inputs[start:start + BATCH_SIZE]).to(device))
+            outputs = {name: value.cpu().numpy() for name, value in outputs.items()}
             for offset, frame in enumerate(frames[start:start + BATCH_SIZE]):
                 sample = {name: value[offset] for name, value in outputs.items()}
                 hands = decoder.decode(sample, *frame.depth_m.shape)
