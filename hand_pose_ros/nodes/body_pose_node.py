@@ -131,6 +131,9 @@ class BodyPoseNode(PoseNodeBase):
             person_depth_band_m=float(self._param("person_depth_band_m")),
         )
 
+    def _ready_details(self) -> str:
+        return peak_search_details(self.estimator) if self.estimator is not None else ""
+
     def _create_input_subscriptions(self) -> None:
         qos, info_qos = self._input_qos_profiles()
         for subscription in (self._color_sub, self._depth_sub, self._info_sub):
@@ -290,6 +293,17 @@ class BodyPoseNode(PoseNodeBase):
         }
 
 
+def peak_search_details(estimator: BodyEstimator) -> str:
+    """Where peaks are searched (a speed matter): in the model's graph or in numpy."""
+    decoder = estimator.decoder
+    where = (
+        "in the model's graph"
+        if decoder.uses_graph_peaks and not estimator.flip_test
+        else "in numpy"
+    )
+    return f", peak search '{decoder.peak_search}' {where}"
+
+
 def main(args: Sequence[str] | None = None) -> None:
     """Console entry point: ros2 run hand_pose_ros body_pose_node."""
     spin_node(BodyPoseNode, args)
@@ -297,3 +311,4 @@ def main(args: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+

@@ -34,6 +34,7 @@ from hand_pose_ros.nodes.body_pose_node import (  # noqa: F401 (the same topics,
     KEYPOINTS_TOPIC,
     MARKERS_TOPIC,
     BodyPoseNode,
+    peak_search_details,
     stamp_seconds,
 )
 from hand_pose_ros.nodes.pose_node_base import spin_node
@@ -133,8 +134,8 @@ class VideoPoseNode(BodyPoseNode):
         if estimator is None:
             return ""
         return (
-            f", tracker '{estimator.dkd.name}' ({estimator.dkd.path}), keyframe every "
-            f"{estimator.policy.interval_frames} frames"
+            f"{peak_search_details(estimator.body)}, tracker '{estimator.dkd.name}' "
+            f"({estimator.dkd.path}), keyframe every {estimator.policy.interval_frames} frames"
         )
 
     def _extra_diagnostic_values(self) -> dict[str, str | float | int]:

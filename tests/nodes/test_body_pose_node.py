@@ -20,7 +20,7 @@ from visualization_msgs.msg import Marker
 from hand_pose_ros.core.body_estimator import BodyEstimator
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.skeletons import COCO_KEYPOINT_NAMES, COCO_SKELETON_EDGES
-from hand_pose_ros.nodes.body_pose_node import shipped_model_path
+from hand_pose_ros.nodes.body_pose_node import peak_search_details, shipped_model_path
 from hand_pose_ros.nodes.body_pose_parameters import PARAMETER_SPECS
 from hand_pose_ros.ros.image_conversions import (
     color_image_to_rgb,
@@ -318,3 +318,16 @@ def test_end_to_end_against_synthetic_ground_truth(ros_context, tmp_path: Path) 
     assert summary["depth_coverage_1_4m"] > 0.9, summary  # measured 1.0
     # Surface depth + the model's fixed 5 cm offset vs joint centres: measured median 32 mm.
     assert summary["median_3d_error_mm_1_4m"] < 60.0, summary
+
+
+@pytest.mark.skipif(not shipped_model_path().exists(), reason="no shipped body model")
+def test_ready_line_says_where_peaks_are_searched() -> None:
+    model = OnnxModel(shipped_model_path())
+    assert peak_search_details(BodyEstimator(model)) == (
+        ", peak search 'fused' in the model's graph"
+    )
+    for estimator in (
+        BodyEstimator(model, flip_test=True),  # averaged maps: the graph's peaks do not apply
+        BodyEstimator(model, peak_search="coarse"),
+    ):
+        assert peak_search_details(estimator).endswith("in numpy")
