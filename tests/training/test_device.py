@@ -15,6 +15,8 @@ from training.body.train import parse_args as body_args  # noqa: E402
 from training.common.device import batch_to_device, training_device  # noqa: E402
 from training.hand.train import command_line as hand_command  # noqa: E402
 from training.hand.train import parse_args as hand_args  # noqa: E402
+from training.video.train import command_line as video_command  # noqa: E402
+from training.video.train import parse_args as video_args  # noqa: E402
 
 
 @dataclasses.dataclass
@@ -39,7 +41,8 @@ def test_batches_move_their_tensors_and_keep_numpy_labels() -> None:
 
 
 @pytest.mark.parametrize(
-    ("parse", "command"), [(hand_args, hand_command), (body_args, body_command)]
+    ("parse", "command"),
+    [(hand_args, hand_command), (body_args, body_command), (video_args, video_command)],
 )
 def test_recorded_commands_name_the_device_only_when_it_is_not_the_cpu(parse, command) -> None:
     for device, expected in (("cpu", False), ("cuda", True)):

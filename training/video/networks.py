@@ -73,9 +73,9 @@ class FrameEncoder(nn.Module):
 def roi_grid(boxes: torch.Tensor, spec: RoiSpec, width_px: int, height_px: int) -> torch.Tensor:
     """(P, 4) boxes in network-input pixels -> (P, Hr, Wr, 2) grid_sample coordinates of the
     ROI cell centres (align_corners=False: pixel i spans [i - 0.5, i + 0.5])."""
-    dtype = boxes.dtype
-    cols = (torch.arange(spec.width_cells, dtype=dtype) + 0.5) / spec.width_cells
-    rows = (torch.arange(spec.height_cells, dtype=dtype) + 0.5) / spec.height_cells
+    dtype, device = boxes.dtype, boxes.device
+    cols = (torch.arange(spec.width_cells, dtype=dtype, device=device) + 0.5) / spec.width_cells
+    rows = (torch.arange(spec.height_cells, dtype=dtype, device=device) + 0.5) / spec.height_cells
     x0, y0, x1, y1 = (boxes[:, i : i + 1] for i in range(4))
     x_px = x0 + cols[None, :] * (x1 - x0)  # (P, Wr)
     y_px = y0 + rows[None, :] * (y1 - y0)  # (P, Hr)

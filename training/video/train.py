@@ -32,6 +32,7 @@ from hand_pose_ros.core.video.rois import (
 from training.body.data import NUM_JOINTS, normalise_images
 from training.body.train import format_size, parse_size
 from training.common.checkpoints import CHECKPOINT_NAME
+from training.common.device import add_device_argument, device_flag, training_device
 from training.common.loop import (
     finish_run,
     is_due,
@@ -98,6 +99,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cache-dir", type=Path, default=Path("data/cache"))
     parser.add_argument("--render-workers", type=int, default=2)
+    add_device_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -123,6 +125,7 @@ def command_line(config: dict) -> str:
             flags.append(f"--{name.replace('_', '-')} {config[name]}")
     if config.get("penn_action") not in (None, "None"):
         flags.append(f"--penn-action {config['penn_action']}")
+    flags += device_flag(config)
     return chained_command(config, "python -m training.video.train " + " ".join(flags))
 
 
@@ -150,8 +153,8 @@ def soft_argmax_px(heatmaps: torch.Tensor, boxes: torch.Tensor, spec: RoiSpec) -
     """Differentiable (P, J, 2) network-input pixels of (P, J, Hr, Wr) heatmaps."""
     height, width = heatmaps.shape[-2:]
     weights = F.softmax(SOFT_ARGMAX_SHARPNESS * heatmaps.flatten(2), dim=2).reshape(heatmaps.shape)
-    cols = torch.arange(width, dtype=heatmaps.dtype)
-    rows = torch.arange(height, dtype=heatmaps.dtype)
+    cols = torch.arange(width, dtype=heatmaps.dtype, device=heatmaps.device)
+    rows = torch.arange(height, dtype=heatmaps.dtype, device=heatmaps.device)
     x_cells = (weights.sum(dim=2) * cols).sum(dim=-1)
     y_cells = (weights.sum(dim=3) * rows).sum(dim=-1)
     box = boxes[:, None, :]
@@ -182,8 +185,13 @@ def run_clips(
     poses (N, T-1, J, 2) and the first box of each clip (N, 4), the last two as tensors.
     """
     spec = network.spec
+    device = next(network.parameters()).device
+
+    def tensor(array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(array)).to(device)
+
     count, length = clip.color.shape[:2]
-    images = torch.from_numpy(np.ascontiguousarray(clip.color)).float()
+    images = tensor(clip.color).float()
     images = normalise_images(images.flatten(0, 1).permute(0, 3, 1, 2))
     features = network.encoder(images).unflatten(0, (count, length))
     truth = clip.keypoints_uv.astype(np.float64)  # (N, T, J, 2)
@@ -192,29 +200,27 @@ def run_clips(
     first_boxes = person_boxes(truth[:, 0], labelled[:, 0].astype(np.float32), spec)
     heights = first_boxes[:, 3] - first_boxes[:, 1]
     previous_uv, previous_score = noisy_previous_pose(truth[:, 0], heights, rng, pose_noise)
-    loss = torch.zeros(())
+    loss = torch.zeros((), device=device)
     predictions = []
     for k in range(1, length):
         boxes = jitter_boxes(person_boxes(previous_uv, previous_score, spec), rng)
         pose_maps = render_pose_maps(previous_uv, previous_score, boxes, spec)
         targets = render_pose_maps(truth[:, k], labelled[:, k].astype(np.float32), boxes, spec)
-        boxes_t = torch.from_numpy(boxes)
-        heatmaps = network.propagate(
-            features[:, k - 1], features[:, k], boxes_t, torch.from_numpy(pose_maps)
-        )
-        loss = loss + heatmap_loss(heatmaps, torch.from_numpy(targets))
+        boxes_t = tensor(boxes)
+        heatmaps = network.propagate(features[:, k - 1], features[:, k], boxes_t, tensor(pose_maps))
+        loss = loss + heatmap_loss(heatmaps, tensor(targets))
         predictions.append(soft_argmax_px(heatmaps, boxes_t, spec))
         if rng.random() < rollout_probability:  # continue from the tracker's own estimate
             previous_uv, previous_score = decode_roi_heatmaps(
-                heatmaps.detach().numpy(), boxes, spec
+                heatmaps.detach().cpu().numpy(), boxes, spec
             )
         else:
             previous_uv, previous_score = noisy_previous_pose(truth[:, k], heights, rng, pose_noise)
     return (
         loss / (length - 1),
         torch.stack(predictions, dim=1),
-        torch.from_numpy(truth[:, 1:]).float(),
-        torch.from_numpy(first_boxes),
+        tensor(truth[:, 1:]).float(),
+        tensor(first_boxes),
     )
 
 
@@ -226,8 +232,9 @@ def normalised_poses(
     centre = 0.5 * (first_boxes[:, :2] + first_boxes[:, 2:])[:, None, None, :]
     height = (first_boxes[:, 3] - first_boxes[:, 1])[:, None, None, None]
     labelled = torch.isfinite(truth).all(dim=-1).all(dim=1)[:, None, :, None]  # (N, 1, J, 1)
-    fake = torch.where(labelled, (poses - centre) / height, torch.zeros(()))
-    real = torch.where(labelled, (torch.nan_to_num(truth) - centre) / height, torch.zeros(()))
+    zero = torch.zeros((), dtype=poses.dtype, device=poses.device)
+    fake = torch.where(labelled, (poses - centre) / height, zero)
+    real = torch.where(labelled, (torch.nan_to_num(truth) - centre) / height, zero)
     return fake, real
 
 
@@ -248,6 +255,7 @@ def validate(network: DkdNetwork, sampler: ClipSampler, args: argparse.Namespace
 def train(args: argparse.Namespace) -> dict:
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
+    device = training_device(args.device)
     args.out.mkdir(parents=True, exist_ok=True)
     config = {
         k: format_size(v) if k == "input" else (str(v) if isinstance(v, Path) else v)
@@ -263,8 +271,8 @@ def train(args: argparse.Namespace) -> dict:
     sampler = ClipSampler(train_arrays, args.clip_length)
     val_sampler = ClipSampler(load_arrays(args, "validation", args.val_sequences), args.clip_length)
 
-    network = DkdNetwork(NUM_JOINTS, spec, *args.input, args.channels, args.kernel)
-    discriminator = TemporalDiscriminator(NUM_JOINTS)
+    network = DkdNetwork(NUM_JOINTS, spec, *args.input, args.channels, args.kernel).to(device)
+    discriminator = TemporalDiscriminator(NUM_JOINTS).to(device)
     optimizer = torch.optim.Adam(network.parameters(), lr=args.lr)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=args.lr, betas=(0.5, 0.999))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
