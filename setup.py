@@ -44,6 +44,7 @@ setup(
         _share("rviz", "*.rviz"),
     ],
     install_requires=["setuptools"],
+    extras_require={"video": ["av>=12"]},  # video files as a runner source (PyAV)
     zip_safe=False,
     maintainer="hand_pose_ros maintainers",
     maintainer_email="maintainers@example.com",

@@ -207,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="wearable: synthetic (default; with ground truth) | bag:PATH (rosbag2 folder) | "
         "pngdir:PATH (16-bit PNG depth in mm + intrinsics.json/yaml). robot: synthetic "
         "(default; PeopleSequence with ground truth) | bag:PATH (colour, depth, camera info) | "
-        "images:DIR (colour images, optional intrinsics file; no depth). video: as robot",
+        "images:DIR (colour images, optional intrinsics file; no depth) | video:FILE (a video "
+        "file through PyAV, optional intrinsics file; no depth). video: as robot",
     )
     parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="frames to run (max)")
     parser.add_argument(
@@ -234,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--depth-topic", default=None, help="bag: depth Image topic")
     parser.add_argument("--camera-info-topic", default=None, help="bag: CameraInfo topic")
     parser.add_argument(
-        "--intrinsics", default=None, help="pngdir / images: intrinsics JSON/YAML file"
+        "--intrinsics", default=None, help="pngdir / images / video: intrinsics JSON/YAML file"
     )
     parser.add_argument(
         "--no-depth", action="store_true", help="robot: run colour only (use_depth false)"

@@ -1,13 +1,12 @@
 """Where the robot runner's colour (+ registered depth) frames come from.
 
 Sources: a synthetic PeopleSequence (default; ground truth included), a rosbag2 folder with
-colour, depth and camera-info topics, or a folder of colour images (colour only, optional
-intrinsics). Every source yields ROS messages as a camera driver publishes them; header stamps
-are unique per frame, so results can be matched to frames.
+colour, depth and camera-info topics, a folder of colour images or a video file (colour only,
+optional intrinsics). Every source yields ROS messages as a camera driver publishes them;
+header stamps are unique per frame, so results can be matched to frames.
 
-Video files are not a source: decoding them needs FFmpeg bindings (PyAV, about 30 MB with its
-own FFmpeg), too heavy a dependency for a demo runner; extract frames to an image folder
-instead (e.g. ``ffmpeg -i clip.mp4 frames/%05d.png``).
+Video files are decoded with PyAV (``pip install av``, about 35 MB with its own FFmpeg): an
+optional dependency, since neither the nodes nor the demo need it.
 """
 
 from __future__ import annotations
@@ -138,6 +137,64 @@ class ImageFolderSource:
             if self.intrinsics is not None:
                 info = intrinsics_to_camera_info(self.intrinsics, header)
             yield RgbdSourceFrame(index, color, None, info, None)
+
+
+class VideoFileSource:
+    """Colour frames of a video file (MP4, MKV, AVI, ... whatever FFmpeg decodes) through
+    PyAV; intrinsics optional (no depth anyway). Stamps follow the frames' presentation times."""
+
+    has_depth = False
+
+    def __init__(
+        self, path: Path, frames: int | None = None, intrinsics_path: Path | None = None
+    ) -> None:
+        try:
+            import av
+        except ImportError as error:
+            raise SourceError(
+                "video sources need PyAV (pip install av); or extract the frames, e.g. "
+                "`ffmpeg -i clip.mp4 frames/%05d.png`, and use images:frames"
+            ) from error
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SourceError(f"video file {self.path} does not exist")
+        try:
+            with av.open(str(self.path)) as container:
+                stream = container.streams.video[0]
+                self.fps = float(stream.average_rate or DEFAULT_IMAGES_FPS)
+                # Containers that do not store a frame count are counted by demuxing.
+                count = stream.frames or sum(
+                    1 for packet in container.demux(stream) if packet.size
+                )
+        except (av.FFmpegError, IndexError) as error:
+            raise SourceError(f"cannot read video {self.path}: {error}") from error
+        self.frames = min(count, frames) if frames else count
+        if self.frames < 1:
+            raise SourceError(f"video {self.path} has no frames")
+        self.intrinsics = read_intrinsics_file(Path(intrinsics_path)) if intrinsics_path else None
+        self.description = f"video {self.path} ({self.frames} colour frames, no depth)"
+
+    def __len__(self) -> int:
+        return self.frames
+
+    def __iter__(self) -> Iterator[RgbdSourceFrame]:
+        import av
+
+        seen: set[tuple[int, int]] = set()
+        try:
+            with av.open(str(self.path)) as container:
+                decoded = container.decode(video=0)
+                for index, frame in zip(range(self.frames), decoded, strict=False):
+                    seconds = frame.time if frame.time is not None else index / self.fps
+                    header = Header(stamp=frame_stamp(1.0 + seconds), frame_id=IMAGES_FRAME_ID)
+                    make_stamp_unique(header, seen)
+                    color = numpy_to_image(frame.to_ndarray(format="rgb24"), "rgb8", header)
+                    info = None
+                    if self.intrinsics is not None:
+                        info = intrinsics_to_camera_info(self.intrinsics, header)
+                    yield RgbdSourceFrame(index, color, None, info, None)
+        except av.FFmpegError as error:
+            raise SourceError(f"cannot decode video {self.path}: {error}") from error
 
 
 class RgbdBagSource:
@@ -290,7 +347,7 @@ def _seconds(image: Image) -> float:
 
 
 def open_rgbd_source(spec: str, frames: int, **options: Any):
-    """``synthetic`` | ``bag:PATH`` | ``images:DIR`` -> a robot source object."""
+    """``synthetic`` | ``bag:PATH`` | ``images:DIR`` | ``video:FILE`` -> a robot source."""
     kind, _, location = spec.partition(":")
     if kind == "synthetic":
         return SyntheticPeopleSource(
@@ -311,11 +368,10 @@ def open_rgbd_source(spec: str, frames: int, **options: Any):
     if kind == "images" and location:
         intrinsics = options.get("intrinsics")
         return ImageFolderSource(Path(location), frames, Path(intrinsics) if intrinsics else None)
-    if kind == "video":
-        raise SourceError(
-            "video sources are not supported (decoding needs FFmpeg bindings); extract the "
-            "frames first, e.g. `ffmpeg -i clip.mp4 frames/%05d.png`, then use images:frames"
-        )
+    if kind == "video" and location:
+        intrinsics = options.get("intrinsics")
+        return VideoFileSource(Path(location), frames, Path(intrinsics) if intrinsics else None)
     raise SourceError(
-        f"unknown robot source {spec!r}; expected 'synthetic', 'bag:PATH' or 'images:DIR'"
+        f"unknown robot source {spec!r}; expected 'synthetic', 'bag:PATH', 'images:DIR' or "
+        "'video:FILE'"
     )

@@ -106,6 +106,44 @@ def test_image_folder_runs_colour_only(
     assert (out / MOSAIC_NAME).exists()
 
 
+def _write_video(path: Path, frames: int, fps: int = 10) -> None:
+    """An MPEG-4 file (FFmpeg's own encoder, in every PyAV build) of the colour scenes."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        for index in range(frames):
+            frame = av.VideoFrame.from_ndarray(_colour_scene(index), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+
+
+def test_video_file_runs_colour_only(
+    tmp_path: Path, runner_body_model: Path, capsys: pytest.CaptureFixture
+) -> None:
+    video = tmp_path / "clip.mp4"
+    _write_video(video, 5)
+    out = tmp_path / "out"
+    argv = ["--source", f"video:{video}", "--model", str(runner_body_model), "--out", str(out)]
+    code, stdout, stderr = _run([*argv, "--frames", "4"], capsys)
+    assert code == 0, stderr
+    summary = _summary(out)
+    assert summary["use_depth"] is False
+    assert summary["frames"]["published"] == 4  # --frames caps the file's 5
+    assert summary["frames"]["keypoints_received"] == 4
+    assert summary["accuracy"] is None and "no ground truth" in stdout
+
+
+def test_a_file_that_is_not_a_video_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video")
+    code, _, stderr = _run(["--source", f"video:{text}"], capsys)
+    assert code == 2 and "cannot read video" in stderr
+
+
 def _write_rgbd_bag(path: Path, frames: int, depth_offset_ns: int = 0) -> None:
     from rosbags.rosbag2 import Writer
     from rosbags.typesys import Stores, get_typestore
@@ -185,7 +223,7 @@ def test_rosbag2_with_unsynchronised_depth_is_reported_as_drops(
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("video:clip.mp4", "extract the frames"),
+        ("video:clip.mp4", "does not exist"),
         ("images:/does/not/exist", "not a folder"),
         ("nonsense", "unknown robot source"),
     ],
