@@ -27,13 +27,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
-from hand_pose_ros.core.body_decoder import (  # noqa: E402
-    DEFAULT_PEAK_SEARCH,
-    PEAK_SEARCH_MODES,
-    BodyDecoder,
-)
+from hand_pose_ros.core.body_decoder import BodyDecoder  # noqa: E402
 from hand_pose_ros.core.body_estimator import BodyEstimator  # noqa: E402
 from hand_pose_ros.core.model_runtime import OnnxModel  # noqa: E402
+from hand_pose_ros.core.peak_search import DEFAULT_PEAK_SEARCH, PEAK_SEARCH_MODES  # noqa: E402
 from hand_pose_ros.synthetic.people import render_people_frame  # noqa: E402
 from tests.core.body_stand_in import (  # noqa: E402
     INPUT_HEIGHT,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hand_pose_ros.core.body_decoder import DEFAULT_PEAK_SEARCH, BodyDecoder
+from hand_pose_ros.core.body_decoder import BodyDecoder
 from hand_pose_ros.core.body_preprocess import make_body_input
 from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.core.depth_sampling import (
@@ -24,6 +24,7 @@ from hand_pose_ros.core.depth_sampling import (
 from hand_pose_ros.core.heatmaps import rescale_px
 from hand_pose_ros.core.letterbox import Letterbox
 from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.core.peak_search import DEFAULT_PEAK_SEARCH
 
 DEFAULT_BODY_WINDOW_PX = 7
 """Depth window side in colour pixels: limbs are tens of pixels wide at 640x480."""

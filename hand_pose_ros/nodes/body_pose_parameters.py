@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hand_pose_ros.core.body_decoder import DEFAULT_PEAK_SEARCH, PEAK_SEARCH_MODES
 from hand_pose_ros.core.body_estimator import (
     DEFAULT_BODY_BAND_M,
     DEFAULT_BODY_WINDOW_PX,
     DEFAULT_PERSON_DEPTH_BAND_M,
 )
+from hand_pose_ros.core.peak_search import DEFAULT_PEAK_SEARCH, PEAK_SEARCH_MODES
 from hand_pose_ros.nodes.node_parameters import (
     INPUT_QOS_PARAMETERS,
     MODEL_PARAMETERS,

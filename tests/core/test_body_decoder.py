@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.ndimage import maximum_filter
 
-from hand_pose_ros.core.body_decoder import (
+from hand_pose_ros.core.body_decoder import BodyDecoder
+from hand_pose_ros.core.model_metadata import ModelLoadError
+from hand_pose_ros.core.peak_search import (
     PEAK_SEARCH_MODES,
-    BodyDecoder,
     PeakSearch,
-    max_pool,
-    resize_maps,
     top_candidates,
 )
-from hand_pose_ros.core.letterbox import bilinear_taps
-from hand_pose_ros.core.model_metadata import ModelLoadError
 from hand_pose_ros.core.skeletons import flip_permutation
 from tests.core.body_stand_in import (
     INPUT_WIDTH,
@@ -241,20 +237,3 @@ def test_bad_outputs_and_foreign_metadata():
         decoder.decode({"heatmaps": np.zeros((17, 48, 64)), "tags": np.zeros((17, 24, 32))})
     with pytest.raises(ModelLoadError, match="body decoder needs"):
         BodyDecoder(hand_metadata())
-
-
-def test_building_blocks_match_references():
-    maps = np.random.default_rng(9).random((4, 12, 16)).astype(np.float32)
-    for kernel in (1, 3, 5, 7):
-        expected = maximum_filter(maps, size=(1, kernel, kernel), mode="nearest")
-        np.testing.assert_array_equal(max_pool(maps, kernel), expected)
-    small = maps[:, :4, :6]  # every row window clipped at 5 and 7, some column windows too
-    for kernel in (3, 5, 7):
-        expected = maximum_filter(small, size=(1, kernel, kernel), mode="nearest")
-        np.testing.assert_array_equal(max_pool(small, kernel), expected)
-    for size in ((6, 8), (26, 34), (20, 30)):
-        r0, r1, wy = bilinear_taps(12, size[0])
-        c0, c1, wx = bilinear_taps(16, size[1])
-        rows = maps[:, r0] * (1 - wy[:, None]) + maps[:, r1] * wy[:, None]
-        expected = rows[:, :, c0] * (1 - wx) + rows[:, :, c1] * wx
-        np.testing.assert_allclose(resize_maps(maps, *size), expected, atol=1e-6)

@@ -12,11 +12,12 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
-from hand_pose_ros.core.body_decoder import BodyDecoder, top_candidates
+from hand_pose_ros.core.body_decoder import BodyDecoder
 from hand_pose_ros.core.body_preprocess import make_body_input
 from hand_pose_ros.core.letterbox import Letterbox
 from hand_pose_ros.core.model_metadata import BODY_PEAK_OUTPUT_ROLES
 from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.core.peak_search import top_candidates
 from hand_pose_ros.nodes.body_pose_node import shipped_model_path
 from hand_pose_ros.synthetic.people import render_people_frame
 from tests.core.body_stand_in import body_metadata

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from hand_pose_ros.core.body_decoder import DEFAULT_PEAK_SEARCH, PEAK_SEARCH_MODES
 from hand_pose_ros.core.body_estimator import BodyEstimator
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.oks import match_by_oks
+from hand_pose_ros.core.peak_search import DEFAULT_PEAK_SEARCH, PEAK_SEARCH_MODES
 from training.body.coco_format import CocoKeypointDataset, predictions_to_results
 from training.body.coco_metrics import evaluate_keypoints
 from training.body.data import split_seeds
