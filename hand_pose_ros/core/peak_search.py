@@ -17,10 +17,10 @@ import numpy as np
 from hand_pose_ros.core.letterbox import bilinear_taps
 
 PEAK_SEARCH_MODES: tuple[str, ...] = ("coarse", "fused", "fine")
-"""Where peaks are searched, fastest first in numpy: the 1/4-scale heatmaps; their 1/4 grid with the
-1/2-scale heatmaps block-averaged in; the fully fused 1/2 grid (HigherHRNet's way, which also
-keeps one joint of two people a couple of 1/4 pixels apart separate). Found joints are placed
-on the fused 1/2 map either way. Validation AP of the shipped model (500 images): 0.108,
+"""Where peaks are searched, fastest first in numpy: the 1/4-scale heatmaps; their 1/4 grid
+with the 1/2-scale heatmaps block-averaged in; the fully fused 1/2 grid (HigherHRNet's way,
+which also keeps one joint of two people a couple of 1/4 pixels apart separate). Found joints
+are placed on the fused 1/2 map either way. Validation AP of the shipped model (500 images): 0.108,
 0.114, 0.115; decode at 10 people about 1.3, 1.4 and 2.3 ms searching in numpy, 0.9 ms for
 "fused" with the shipped model's in-graph search (the fastest then)."""
 DEFAULT_PEAK_SEARCH = "fused"
