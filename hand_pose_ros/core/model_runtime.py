@@ -25,6 +25,13 @@ from hand_pose_ros.core.model_metadata import (
 __all__ = ["ModelLoadError", "OnnxModel", "create_session", "metadata_from_session"]
 
 
+
+FLOAT_TYPES = frozenset({"tensor(float)", "tensor(float16)", "tensor(double)"})
+INDEX_TYPES = frozenset({"tensor(int64)", "tensor(int32)"})
+INDEX_OUTPUT_ROLES = frozenset({"peak_indices"})
+"""Outputs that hold indices; every other output holds numbers the decoders read as floats."""
+
+
 def session_options(intra_op_threads: int = 1) -> ort.SessionOptions:
     """Options for a latency-bound single-frame pipeline.
 
@@ -192,6 +199,13 @@ class OnnxModel:
                 raise ModelLoadError(
                     f"{source}: output shape mismatch: '{name}' ({role}) has shape {shape}, "
                     f"metadata implies {expected}"
+                )
+            element_type = graph_outputs[name].type
+            wanted = INDEX_TYPES if role in INDEX_OUTPUT_ROLES else FLOAT_TYPES
+            if element_type not in wanted:
+                raise ModelLoadError(
+                    f"{source}: output type mismatch: '{name}' ({role}) is {element_type}, "
+                    f"expected one of {sorted(wanted)}"
                 )
 
     def _body_output_shapes(self) -> dict[str, list[Any]]:

@@ -15,7 +15,7 @@ from onnx import TensorProto, helper
 from hand_pose_ros.core.body_decoder import BodyDecoder
 from hand_pose_ros.core.body_preprocess import make_body_input
 from hand_pose_ros.core.letterbox import Letterbox
-from hand_pose_ros.core.model_metadata import BODY_PEAK_OUTPUT_ROLES
+from hand_pose_ros.core.model_metadata import BODY_PEAK_OUTPUT_ROLES, ModelLoadError
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.peak_search import top_candidates
 from hand_pose_ros.nodes.body_pose_node import shipped_model_path
@@ -121,3 +121,24 @@ def test_adding_them_twice_is_refused(tmp_path: Path) -> None:
     shutil.copy(shipped_model_path(), copy)
     with pytest.raises(ValueError, match="already has in-graph peak outputs"):
         add_peak_outputs_to_file(copy)
+
+
+@shipped
+def test_indices_stored_as_floats_are_refused(tmp_path: Path) -> None:
+    """A graph whose peak_indices are not integers (a foreign or hand-edited file)."""
+    model = onnx.load(str(shipped_model_path()))
+    for node in model.graph.node:
+        if OUTPUT_NAMES["peak_indices"] in node.output:
+            node.output[1] = "integer_indices"
+    model.graph.node.append(
+        helper.make_node(
+            "Cast", ["integer_indices"], [OUTPUT_NAMES["peak_indices"]], to=TensorProto.FLOAT
+        )
+    )
+    for output in model.graph.output:
+        if output.name == OUTPUT_NAMES["peak_indices"]:
+            output.type.tensor_type.elem_type = TensorProto.FLOAT
+    path = tmp_path / "float_indices.onnx"
+    onnx.save(model, str(path))
+    with pytest.raises(ModelLoadError, match=r"'peak_indices' \(peak_indices\) is tensor\(float\)"):
+        OnnxModel(path)
