@@ -94,7 +94,7 @@ body-model: $(STAMP)
 		--out $(BODY_RESTART_RUN)
 	$(PY) -m training.body.train $(BODY_TRAIN_FLAGS) --steps 3000 --lr 2e-3 \
 		--init-from $(BODY_RESTART_RUN) --out $(BODY_CYCLE3_RUN)
-	$(PY) -m training.body.export --run $(BODY_CYCLE3_RUN) --out $(BODY_MODEL)
+	$(PY) -m training.body.export --run $(BODY_CYCLE3_RUN) --out $(BODY_MODEL) --detection-threshold 0.3
 	$(PY) -m training.body.evaluate --model $(BODY_MODEL) --split test --embed
 	$(PY) -m training.body.evaluate --model $(BODY_MODEL) --split test --flip-test --embed
 	$(PY) -m training.common.model_card $(BODY_MODEL)

@@ -105,10 +105,11 @@ def test_tracks_equal_the_core_tracker_and_keep_their_people(
     assert sum(bool(r) for r in reasons) < FRAMES / 2  # most frames are propagated
     summary = metrics.summary()
     # Floors at what the shipped models measure on this sequence (no identity switch in 16
-    # frames among 7 people, PCK@0.2 0.820): ids are carried from frame to frame, and a
+    # frames among 7 people, PCK@0.2 0.797; 0.820 with the body model's detection threshold at
+    # 0.1, which reported more weak people): ids are carried from frame to frame, and a
     # regression in propagation or association shows here. Retraining moves them.
     assert summary["id_switches"] <= 1, summary
-    assert summary["pck@0.2"] >= 0.81, summary
+    assert summary["pck@0.2"] >= 0.79, summary
 
 
 def test_diagnostics_report_the_keyframe_ratio_and_compute(

@@ -78,6 +78,7 @@ def build_metadata(
     height: int,
     training: dict,
     depth_offsets_m: list[float] | None,
+    detection_threshold: float = BODY_DECODING_DEFAULTS["detection_threshold"],
 ) -> dict:
     metadata = {
         "format_version": 1,
@@ -99,7 +100,7 @@ def build_metadata(
             "heatmaps_fine": {"name": OUTPUT_NAMES["heatmaps_fine"], "stride": STRIDE_FINE},
         },
         "heatmap_sigma_px": HEATMAP_SIGMA_PX,
-        "decoding": dict(BODY_DECODING_DEFAULTS),
+        "decoding": {**BODY_DECODING_DEFAULTS, "detection_threshold": detection_threshold},
         "training": training,
         "metrics": {},
     }
@@ -152,6 +153,7 @@ def export(
     model_name: str,
     input_size: tuple[int, int] | None = None,
     offset_frames: int = OFFSET_FRAMES,
+    detection_threshold: float = BODY_DECODING_DEFAULTS["detection_threshold"],
 ) -> dict:
     """Export a run's checkpoint (synthetic or `--coco` trained) with validated metadata."""
     state = load_checkpoint(run_dir / CHECKPOINT_NAME)
@@ -212,7 +214,9 @@ def export(
         "command": command_line(config),
         "depth_offsets": offset_stats,
     }
-    metadata = build_metadata(model_name, architecture, layout, width, height, training, offsets)
+    metadata = build_metadata(
+        model_name, architecture, layout, width, height, training, offsets, detection_threshold
+    )
     metadata["complexity"] = {
         "macs": complexity.macs,
         "flops": complexity.flops,
@@ -258,8 +262,17 @@ def main(argv: list[str] | None = None) -> None:
         default=OFFSET_FRAMES,
         help="training frames for keypoint_depth_offsets_m (0: leave out)",
     )
+    parser.add_argument(
+        "--detection-threshold",
+        type=float,
+        default=BODY_DECODING_DEFAULTS["detection_threshold"],
+        help="heatmap value from which a joint starts or joins a person (the model's decoding "
+        "default; choose it on the validation split)",
+    )
     args = parser.parse_args(argv)
-    export(args.run, args.out, args.name, args.input, args.offset_frames)
+    export(
+        args.run, args.out, args.name, args.input, args.offset_frames, args.detection_threshold
+    )
 
 
 if __name__ == "__main__":

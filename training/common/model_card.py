@@ -84,6 +84,9 @@ def model_card(path: Path) -> str:
         f"{training.get('batch_size', '?')}, seed {training.get('seed', '?')}, "
         f"{training.get('train_time_s', '?')} s.",
     ]
+    if "decoding" in meta:  # body models: the defaults the node decodes with
+        settings = ", ".join(f"{key} {value}" for key, value in sorted(meta["decoding"].items()))
+        lines.append(f"- Decoding defaults: {settings}.")
     if "auxiliary_tasks" in training:
         lines.append(f"- Auxiliary tasks: {', '.join(training['auxiliary_tasks']) or 'none'}.")
     lines += [f"- Produced by: `{training.get('command', '?')}`", ""]
