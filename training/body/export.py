@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import torch
 from tqdm import tqdm
@@ -39,11 +40,11 @@ from training.body.data import (
     split_seeds,
 )
 from training.body.networks import build_litepose, export_onnx, published_convention_macs
-from training.body.peak_outputs import add_peak_outputs_to_file
+from training.body.peak_outputs import add_peak_outputs
 from training.body.train import command_line, parse_size
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.onnx_complexity import count_complexity
-from training.common.onnx_metadata import write_metadata
+from training.common.onnx_metadata import set_metadata
 from training.common.warm_restart import chain_totals
 
 OUTPUT_NAMES = {"heatmaps": "heatmaps_s4", "tags": "tags_s4", "heatmaps_fine": "heatmaps_s2"}
@@ -223,8 +224,10 @@ def export(
         "params": complexity.params,
         "macs_published_convention": published_convention_macs(out),
     }
-    write_metadata(out, metadata)  # validates with the core's validate_metadata
-    add_peak_outputs_to_file(out)  # the decoder's peak search as graph nodes
+    graph = onnx.load(str(out))
+    metadata = add_peak_outputs(graph, metadata)  # the decoder's peak search as graph nodes
+    set_metadata(graph, metadata, str(out))  # validates with the core's validate_metadata
+    onnx.save(graph, str(out))
 
     # Normalised inputs span a few units around 0: random normal inputs exercise every path.
     inputs = torch.randn(2, 3, height, width, generator=torch.Generator().manual_seed(0))

@@ -25,7 +25,7 @@ from onnx import TensorProto, helper
 
 from hand_pose_ros.core.body_decoder import BodyDecoder
 from hand_pose_ros.core.model_metadata import BODY_PEAK_OUTPUT_ROLES, METADATA_KEY, parse_metadata
-from training.common.onnx_metadata import write_metadata
+from training.common.onnx_metadata import set_metadata
 
 OUTPUT_NAMES = {"peak_scores": "peak_scores", "peak_indices": "peak_indices"}
 SEARCH_MAP_NAME = "search_s4"
@@ -152,8 +152,8 @@ def add_peak_outputs_to_file(path: Path, out: Path | None = None) -> dict:
         raise ValueError(f"{path} has no '{METADATA_KEY}' metadata")
     metadata = add_peak_outputs(model, parse_metadata(entries[METADATA_KEY].value, str(path)))
     out = out or path
+    set_metadata(model, metadata, str(out))  # validates it too
     onnx.save(model, str(out))
-    write_metadata(out, metadata)  # validates it too
     return metadata
 
 

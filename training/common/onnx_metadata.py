@@ -12,13 +12,18 @@ from hand_pose_ros.core.model_metadata import METADATA_KEY, validate_metadata
 
 def write_metadata(path: Path, metadata: dict) -> None:
     """Replace the package's metadata entry of an ONNX file in place."""
-    validate_metadata(metadata, str(path))
     model = onnx.load(str(path))
+    set_metadata(model, metadata, str(path))
+    onnx.save(model, str(path))
+
+
+def set_metadata(model: onnx.ModelProto, metadata: dict, source: str) -> None:
+    """Validate ``metadata`` and make it the package's entry of a loaded model."""
+    validate_metadata(metadata, source)
     kept = [p for p in model.metadata_props if p.key != METADATA_KEY]
     del model.metadata_props[:]
     model.metadata_props.extend(kept)
     model.metadata_props.add(key=METADATA_KEY, value=json.dumps(metadata, sort_keys=True))
-    onnx.save(model, str(path))
 
 
 def read_onnx_metadata(path: Path) -> dict:
