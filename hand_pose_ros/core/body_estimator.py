@@ -176,6 +176,12 @@ class BodyEstimator:
         batch = model.input_shape[0]
         self._batched_flip = not isinstance(batch, int) or batch == 2
 
+    @property
+    def searches_peaks_in_graph(self) -> bool:
+        """Whether decoding takes its candidates from the model's graph: the flip test averages
+        two passes' maps, which the graph's search never saw, so it searches in numpy."""
+        return self.decoder.uses_graph_peaks and not self.flip_test
+
     def _letterbox_for(self, height: int, width: int) -> Letterbox:
         box = self._letterbox
         if box is None or (box.source_height, box.source_width) != (height, width):

@@ -24,8 +24,6 @@ from hand_pose_ros.core.model_metadata import (
 
 __all__ = ["ModelLoadError", "OnnxModel", "create_session", "metadata_from_session"]
 
-
-
 FLOAT_TYPES = frozenset({"tensor(float)", "tensor(float16)", "tensor(double)"})
 INDEX_TYPES = frozenset({"tensor(int64)", "tensor(int32)"})
 INDEX_OUTPUT_ROLES = frozenset({"peak_indices"})

@@ -295,13 +295,8 @@ class BodyPoseNode(PoseNodeBase):
 
 def peak_search_details(estimator: BodyEstimator) -> str:
     """Where peaks are searched (a speed matter): in the model's graph or in numpy."""
-    decoder = estimator.decoder
-    where = (
-        "in the model's graph"
-        if decoder.uses_graph_peaks and not estimator.flip_test
-        else "in numpy"
-    )
-    return f", peak search '{decoder.peak_search}' {where}"
+    where = "in the model's graph" if estimator.searches_peaks_in_graph else "in numpy"
+    return f", peak search '{estimator.decoder.peak_search}' {where}"
 
 
 def main(args: Sequence[str] | None = None) -> None:
@@ -311,4 +306,3 @@ def main(args: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-
