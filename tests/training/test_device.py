@@ -12,7 +12,11 @@ torch = pytest.importorskip("torch")
 
 from training.body.train import command_line as body_command  # noqa: E402
 from training.body.train import parse_args as body_args  # noqa: E402
-from training.common.device import batch_to_device, training_device  # noqa: E402
+from training.common.device import (  # noqa: E402
+    batch_to_device,
+    module_device,
+    training_device,
+)
 from training.hand.train import command_line as hand_command  # noqa: E402
 from training.hand.train import parse_args as hand_args  # noqa: E402
 from training.video.train import command_line as video_command  # noqa: E402
@@ -38,6 +42,12 @@ def test_batches_move_their_tensors_and_keep_numpy_labels() -> None:
     moved = batch_to_device(batch, torch.device("meta"))  # a device every build has
     assert moved.inputs.device.type == "meta" and moved.inputs.shape == (2, 3)
     assert moved.labels_uv is batch.labels_uv and batch.inputs.device.type == "cpu"
+
+
+def test_a_network_is_where_its_weights_are() -> None:
+    network = torch.nn.Linear(2, 2)
+    assert module_device(network) == torch.device("cpu")
+    assert module_device(network.to("meta")).type == "meta"
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ from training.common.device import (
     add_device_argument,
     batch_to_device,
     device_flag,
+    module_device,
     training_device,
 )
 from training.common.loop import (
@@ -231,7 +232,7 @@ def load_data(
 @torch.no_grad()
 def validate(model: torch.nn.Module, criterion: LitePoseLoss, samples: BodySamples) -> dict:
     model.eval()
-    device = next(model.parameters()).device
+    device = module_device(model)
     totals: dict[str, float] = {}
     rng = np.random.default_rng(0)
     batches = 0

@@ -41,6 +41,11 @@ def training_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def module_device(module: torch.nn.Module) -> torch.device:
+    """Where a network's weights live: validation sends its inputs there."""
+    return next(module.parameters()).device
+
+
 def batch_to_device(batch: BatchT, device: torch.device) -> BatchT:
     """A copy of a batch dataclass with every tensor field on ``device``; other fields (numpy
     labels the metrics read) stay as they are."""

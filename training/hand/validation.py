@@ -12,6 +12,7 @@ from hand_pose_ros.core.hand_estimator import HandDecoder, lift_hands
 from hand_pose_ros.core.hand_metrics import HandMetrics
 from hand_pose_ros.core.preprocess import make_network_input
 from hand_pose_ros.synthetic import HandFrame, render_frame
+from training.common.device import module_device
 from training.hand.data import INPUT_SPEC
 from training.hand.losses import AUXILIARY_TASKS, PRIMARY_TASKS
 from training.hand.metadata import build_metadata
@@ -31,7 +32,7 @@ def validate(model: torch.nn.Module, seeds: range) -> dict[str, float]:
     frames, inputs = validation_frames(seeds)
     decoder = HandDecoder(build_metadata("validation", PRIMARY_TASKS + AUXILIARY_TASKS, {}))
     metrics = HandMetrics()
-    device = next(model.parameters()).device
+    device = module_device(model)
     model.eval()
     with torch.no_grad():
         for start in range(0, len(frames), BATCH_SIZE):

@@ -32,7 +32,12 @@ from hand_pose_ros.core.video.rois import (
 from training.body.data import NUM_JOINTS, normalise_images
 from training.body.train import format_size, parse_size
 from training.common.checkpoints import CHECKPOINT_NAME
-from training.common.device import add_device_argument, device_flag, training_device
+from training.common.device import (
+    add_device_argument,
+    device_flag,
+    module_device,
+    training_device,
+)
 from training.common.loop import (
     finish_run,
     is_due,
@@ -185,7 +190,7 @@ def run_clips(
     poses (N, T-1, J, 2) and the first box of each clip (N, 4), the last two as tensors.
     """
     spec = network.spec
-    device = next(network.parameters()).device
+    device = module_device(network)
 
     def tensor(array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array)).to(device)
