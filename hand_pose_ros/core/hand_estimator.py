@@ -3,7 +3,8 @@
 The one decoding path nodes, the runner and training evaluation share: :class:`HandDecoder`
 (needs only the model metadata, so training can use it on torch outputs before any ONNX file
 exists) turns one sample's network outputs into hands; :class:`HandEstimator` wraps it with
-preprocessing, ONNX inference, depth sampling and back-projection.
+preprocessing, ONNX inference, the optional second stage (`core.hand_refiner`: keypoints again
+from a crop around each hand), depth sampling and back-projection.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from hand_pose_ros.core.depth_sampling import (
     sample_depth,
     snap_to_instance_depth,
 )
+from hand_pose_ros.core.hand_refiner import HandRefiner
 from hand_pose_ros.core.heatmaps import decode_peaks, rescale_px
 from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, validate_task_metadata
 from hand_pose_ros.core.model_runtime import OnnxModel
@@ -57,17 +59,19 @@ class HandKeypoints:
 
 @dataclass
 class HandEstimate:
-    """Hands found in one frame, with the time each stage took (seconds): ``decode_s`` covers
-    decoding, depth sampling and back-projection."""
+    """Hands found in one frame, with the time each stage took (seconds): ``inference_s`` is
+    the first network's run, ``refine_s`` the second stage's crops, run and decoding (0 without
+    a refiner), ``decode_s`` the rest of decoding, depth sampling and back-projection."""
 
     hands: list[HandKeypoints] = field(default_factory=list)
     preprocess_s: float = 0.0
     inference_s: float = 0.0
+    refine_s: float = 0.0
     decode_s: float = 0.0
 
     @property
     def total_s(self) -> float:
-        return self.preprocess_s + self.inference_s + self.decode_s
+        return self.preprocess_s + self.inference_s + self.refine_s + self.decode_s
 
 
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
@@ -234,11 +238,14 @@ def lift_hands(
 
 
 class HandEstimator:
-    """Runs a hand_pose_2.5d ONNX model on depth images.
+    """Runs a hand_pose_2.5d ONNX model on depth images, optionally followed by a refiner.
 
     ``keypoint_names``, ``skeleton``, ``sides``, ``keyposes`` and ``decoder`` (a
     :class:`HandDecoder`) describe the model; ``presence_threshold`` may be changed at any time.
-    One ``estimate`` at a time per instance: it reuses a preallocated network-input buffer.
+    With ``refiner`` (a ``hand_keypoints_crop`` model) each found hand's keypoints and scores
+    come from that model on a crop around the first stage's keypoints; presence, visibility and
+    keypose stay the first stage's. One ``estimate`` at a time per instance: it reuses
+    preallocated network-input buffers.
     """
 
     def __init__(
@@ -248,6 +255,7 @@ class HandEstimator:
         depth_window_px: int = DEFAULT_WINDOW_PX,
         foreground_band_m: float = DEFAULT_FOREGROUND_BAND_M,
         hand_depth_band_m: float = DEFAULT_HAND_DEPTH_BAND_M,
+        refiner: OnnxModel | None = None,
     ) -> None:
         self.depth_window_px, self.foreground_band_m = checked_sampling_settings(
             depth_window_px, foreground_band_m
@@ -259,6 +267,9 @@ class HandEstimator:
         self.skeleton = self.decoder.skeleton
         self.sides = self.decoder.sides
         self.keyposes = self.decoder.keyposes
+        self.refiner = HandRefiner(refiner) if refiner is not None else None
+        if self.refiner is not None:
+            self.refiner.check_compatible(self.keypoint_names, self.sides)
         self._network_input = np.empty((1, 1, model.input_height, model.input_width), np.float32)
 
     @property
@@ -296,6 +307,13 @@ class HandEstimator:
         raw = self.model.run(network_input)
         inferred = time.perf_counter()
         hands = self.decoder.decode({name: value[0] for name, value in raw.items()}, height, width)
+        refine_s = 0.0
+        if self.refiner is not None and hands:
+            refine_start = time.perf_counter()
+            uv, score = self.refiner.refine(depth_m, [(hand.uv_px, hand.side) for hand in hands])
+            for hand, hand_uv, hand_score in zip(hands, uv, score, strict=True):
+                hand.uv_px, hand.score = hand_uv, hand_score
+            refine_s = time.perf_counter() - refine_start
         lift_hands(
             hands, depth_m, intrinsics, self.depth_window_px, self.foreground_band_m,
             self.hand_depth_band_m,
@@ -305,5 +323,6 @@ class HandEstimator:
             hands=hands,
             preprocess_s=preprocessed - start,
             inference_s=inferred - preprocessed,
-            decode_s=decoded - inferred,
+            refine_s=refine_s,
+            decode_s=decoded - inferred - refine_s,
         )

@@ -17,6 +17,9 @@ METADATA_KEY = "hand_pose_ros"
 HAND_POSE_TASK = "hand_pose_2.5d"
 BODY_POSE_TASK = "body_pose_2d_ae"
 VIDEO_POSE_TASK = "video_pose_dkd"
+HAND_REFINER_TASK = "hand_keypoints_crop"
+"""Second hand stage: keypoints of one hand from a crop around it (`core.hand_crops`)."""
+REFINER_INPUT_NUMBERS: tuple[str, ...] = ("crop_margin", "depth_range_m", "reference_percentile")
 VIDEO_INPUT_ROLES: tuple[str, ...] = ("image", "previous_features", "boxes", "pose_maps")
 VIDEO_OUTPUT_ROLES: tuple[str, ...] = ("features", "heatmaps")
 VIDEO_ROI_KEYS: tuple[str, ...] = (
@@ -119,6 +122,8 @@ def validate_metadata(metadata: Any, source: str) -> None:
         _validate_body(metadata, len(names), fail)
     elif metadata["task"] == VIDEO_POSE_TASK:
         _validate_video(metadata, fail)
+    elif metadata["task"] == HAND_REFINER_TASK:
+        _validate_refiner(metadata, fail)
     else:  # The hand contract, also for unknown tasks: a node then rejects the task by name.
         _validate_hand(metadata, fail)
 
@@ -129,6 +134,31 @@ def _validate_hand(metadata: dict, fail) -> None:
         _string_list(metadata, "keyposes", fail)
     _validate_input(metadata.get("input"), fail)
     _validate_outputs(metadata, fail)
+
+
+def _validate_refiner(metadata: dict, fail) -> None:
+    """The hand_keypoints_crop contract: square relative-depth crops, one heatmap per keypoint."""
+    sides = _string_list(metadata, "sides", fail)
+    spec = metadata.get("input")
+    _validate_input_tensor(spec, fail)
+    _validate_input_size(spec, fail)
+    if spec["height"] != spec["width"]:
+        raise fail("'input' crops must be square (height == width)")
+    for key in REFINER_INPUT_NUMBERS:
+        if not _is_number(spec.get(key)) or spec[key] <= 0:
+            raise fail(f"'input.{key}' must be a positive number")
+    if spec["reference_percentile"] > 100:
+        raise fail("'input.reference_percentile' must be at most 100")
+    if not _is_number(spec.get("invalid_value")):
+        raise fail("'input.invalid_value' must be a number")
+    if spec.get("mirrored_side") not in sides:
+        raise fail(f"'input.mirrored_side' must be one of the sides {sides}")
+    outputs = metadata.get("outputs")
+    heatmaps = outputs.get("heatmaps") if isinstance(outputs, dict) else None
+    if not isinstance(heatmaps, dict) or not isinstance(heatmaps.get("name"), str):
+        raise fail("'outputs.heatmaps' must be an object with a string 'name'")
+    if not _is_int(heatmaps.get("stride")) or heatmaps["stride"] <= 0:
+        raise fail("'outputs.heatmaps.stride' must be a positive integer")
 
 
 def _validate_input_tensor(spec: Any, fail) -> None:

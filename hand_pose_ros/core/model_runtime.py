@@ -17,6 +17,7 @@ import onnxruntime as ort
 
 from hand_pose_ros.core.model_metadata import (
     BODY_POSE_TASK,
+    HAND_REFINER_TASK,
     METADATA_KEY,
     ModelLoadError,
     parse_metadata,
@@ -183,6 +184,10 @@ class OnnxModel:
         graph_outputs = {o.name: o for o in self._session.get_outputs()}
         if self.task == BODY_POSE_TASK:
             expected_shapes = self._body_output_shapes()
+        elif self.task == HAND_REFINER_TASK:
+            stride = int(self.output_specs["heatmaps"]["stride"])
+            joints = len(self.metadata["keypoint_names"])
+            expected_shapes = {"heatmaps": ["N", joints, *self._strided_size(stride)]}
         else:
             expected_shapes = self._hand_output_shapes()
         for role, expected in expected_shapes.items():

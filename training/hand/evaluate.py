@@ -5,7 +5,9 @@
 
 Every frame goes through `HandEstimator.estimate` (ONNX Runtime, the core decoder, depth
 sampling, back-projection): the figures are the node's figures minus ROS transport. `--embed`
-writes them into the model's metadata, which the model card is printed from.
+writes them into the model's metadata, which the model card is printed from. With
+`--refiner REFINER.onnx` the pipeline runs the second stage too, and `--embed` writes into the
+refiner's metadata (the figures are the pair's).
 """
 
 from __future__ import annotations
@@ -27,22 +29,27 @@ from training.hand.data import split_seeds
 
 
 def evaluate(model_path: Path, split: str, frames: int | None, width: int, height: int,
-             threads: int = 1) -> dict:
+             threads: int = 1, refiner_path: Path | None = None) -> dict:
     seeds = split_seeds(split, frames)
-    estimator = HandEstimator(OnnxModel(model_path, intra_op_threads=threads))
+    refiner = OnnxModel(refiner_path, intra_op_threads=threads) if refiner_path else None
+    estimator = HandEstimator(OnnxModel(model_path, intra_op_threads=threads), refiner=refiner)
     metrics = HandMetrics()
     inference_s: list[float] = []
+    refine_s: list[float] = []
     for seed in tqdm(seeds, desc=f"evaluate {split}", unit="frame"):
         frame = render_frame(seed, width, height)
         estimate = estimator.estimate(frame.depth_m, frame.intrinsics)
         inference_s.append(estimate.inference_s)
+        refine_s.append(estimate.refine_s)
         metrics.add_hands(estimate.hands, frame)
     return {
         "split": split,
         "seeds": [seeds.start, seeds.stop],
         "resolution": f"{width}x{height}",
+        **({"first_stage": estimator.model.name, "refiner": refiner.name} if refiner else {}),
         **metrics.summary(),
         "onnx_inference_median_ms": round(float(np.median(inference_s)) * 1000.0, 3),
+        **({"refine_median_ms": round(float(np.median(refine_s)) * 1000.0, 3)} if refiner else {}),
         "onnx_threads": threads,
         "evaluated": time.strftime("%Y-%m-%d"),
     }
@@ -55,21 +62,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=None, help="prefix of the split's seeds")
     parser.add_argument("--width", type=int, default=None, help="default: the model's input")
     parser.add_argument("--height", type=int, default=None)
+    parser.add_argument("--refiner", type=Path, default=None,
+                        help="second-stage refiner model (hand_keypoints_crop) to run after it")
     parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
     parser.add_argument("--embed", action="store_true",
-                        help="store the result in the model's metadata under metrics.<split>")
+                        help="store the result under metrics.<split>_<resolution> in the "
+                        "model's metadata (the refiner's with --refiner)")
     args = parser.parse_args(argv)
     metadata = read_onnx_metadata(args.model)
     width = args.width or metadata["input"]["width"]
     height = args.height or metadata["input"]["height"]
-    result = evaluate(args.model, args.split, args.frames, width, height)
+    result = evaluate(args.model, args.split, args.frames, width, height,
+                      refiner_path=args.refiner)
     print(json.dumps(result, indent=2))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2))
     if args.embed:
-        metadata["metrics"][f"{args.split}_{result['resolution']}"] = result
-        write_metadata(args.model, metadata)
+        target = args.refiner or args.model
+        target_metadata = read_onnx_metadata(target)
+        target_metadata["metrics"][f"{args.split}_{result['resolution']}"] = result
+        write_metadata(target, target_metadata)
 
 
 if __name__ == "__main__":

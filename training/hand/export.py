@@ -34,7 +34,7 @@ PARITY_TOLERANCE = 1e-4
 """Largest absolute torch/ONNX difference accepted on any output (float32 round-off)."""
 
 
-class _ExportWrapper(torch.nn.Module):
+class OutputsInOrder(torch.nn.Module):
     """Returns only the outputs the run trained, in a fixed order, so untrained heads are pruned."""
 
     def __init__(self, model: torch.nn.Module, roles: tuple[str, ...]):
@@ -46,14 +46,16 @@ class _ExportWrapper(torch.nn.Module):
         return tuple(outputs[role] for role in self.roles)
 
 
-def check_parity(path: Path, wrapper: torch.nn.Module, inputs: np.ndarray) -> float:
+def check_parity(
+    path: Path, wrapper: torch.nn.Module, inputs: np.ndarray, input_name: str = INPUT_SPEC["name"]
+) -> float:
     """Largest |torch - ONNX Runtime| over every output on the given inputs."""
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     worst = 0.0
     with torch.no_grad():
         for x in inputs:
             expected = wrapper(torch.from_numpy(x[None]))
-            actual = session.run(None, {INPUT_SPEC["name"]: x[None]})
+            actual = session.run(None, {input_name: x[None]})
             worst = max(
                 worst,
                 *(
@@ -73,7 +75,7 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
     model.load_state_dict(state["model"])
     model.eval()
     roles = PRIMARY_TASKS + (AUXILIARY_TASKS if config["aux"] else ())
-    wrapper = _ExportWrapper(model, roles).eval()
+    wrapper = OutputsInOrder(model, roles).eval()
     out.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.zeros(1, 1, INPUT_SPEC["height"], INPUT_SPEC["width"])
     torch.onnx.export(

@@ -28,14 +28,17 @@ HEATMAP_FOREGROUND_WEIGHT = 9.0
 """Extra weight on pixels under a target Gaussian, against the long all-zero plateau."""
 
 
+def heatmap_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Squared error summed over pixels, averaged over channels (a per-channel scale that does
+    not shrink with output resolution), with keypoint pixels weighted up."""
+    pixel_weight = 1.0 + HEATMAP_FOREGROUND_WEIGHT * target
+    return (pixel_weight * (predicted - target).pow(2)).sum(dim=(2, 3)).mean()
+
+
 def task_losses(outputs: dict[str, torch.Tensor], batch: Batch) -> dict[str, torch.Tensor]:
     """Unweighted loss of every task the outputs cover."""
-    # Heatmaps: squared error summed over pixels, averaged over channels (a per-channel scale
-    # that does not shrink with output resolution), with keypoint pixels weighted up.
-    pixel_weight = 1.0 + HEATMAP_FOREGROUND_WEIGHT * batch.heatmaps
-    heat_error = (pixel_weight * (outputs["heatmaps"] - batch.heatmaps).pow(2)).sum(dim=(2, 3))
     losses = {
-        "heatmaps": heat_error.mean(),
+        "heatmaps": heatmap_loss(outputs["heatmaps"], batch.heatmaps),
         "presence": F.binary_cross_entropy_with_logits(outputs["presence"], batch.presence),
     }
     mask = batch.visibility_mask

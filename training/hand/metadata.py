@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hand_pose_ros.core.model_metadata import HAND_POSE_TASK
+from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, HAND_REFINER_TASK
 from hand_pose_ros.core.skeletons import (
     HAND_KEYPOINT_NAMES,
     HAND_KEYPOSES,
@@ -10,6 +10,7 @@ from hand_pose_ros.core.skeletons import (
     HAND_SKELETON_EDGES,
 )
 from training.hand.data import HEATMAP_SIGMA_PX, INPUT_SPEC, OUTPUT_STRIDE
+from training.hand.refiner_data import REFINER_INPUT_SPEC, REFINER_STRIDE
 
 SEGMENTATION_CLASSES = ("background", "left", "right")
 
@@ -35,6 +36,22 @@ def build_metadata(model_name: str, roles: tuple[str, ...], training: dict) -> d
         "keyposes": list(HAND_KEYPOSES),
         "input": dict(INPUT_SPEC),
         "outputs": output_spec(roles),
+        "heatmap_sigma_px": HEATMAP_SIGMA_PX,
+        "training": training,
+        "metrics": {},
+    }
+
+
+def build_refiner_metadata(model_name: str, training: dict) -> dict:
+    return {
+        "format_version": 1,
+        "task": HAND_REFINER_TASK,
+        "model_name": model_name,
+        "keypoint_names": list(HAND_KEYPOINT_NAMES),
+        "skeleton": [list(edge) for edge in HAND_SKELETON_EDGES],
+        "sides": list(HAND_SIDES),
+        "input": dict(REFINER_INPUT_SPEC),
+        "outputs": {"heatmaps": {"name": "heatmaps", "stride": REFINER_STRIDE}},
         "heatmap_sigma_px": HEATMAP_SIGMA_PX,
         "training": training,
         "metrics": {},

@@ -162,10 +162,14 @@ class HandNet(nn.Module):
         return self.heads(self.decoder(skips[self.first_skip:]), skips[-1])
 
 
-def tiny_hand_net(num_keypoints: int, num_keyposes: int) -> HandNet:
-    """Three tiers of growing complexity after a stem: separable, then inverted residual blocks."""
-    stem_ch, t1, t2, t3 = 16, 32, 48, 64
-    stages = nn.ModuleList([
+TINY_STAGE_CHANNELS = (16, 32, 48, 64)
+
+
+def tiny_stages() -> nn.ModuleList:
+    """Three tiers of growing complexity after a stem: separable, then inverted residual blocks
+    (widths TINY_STAGE_CHANNELS, strides 2, 4, 8, 16)."""
+    stem_ch, t1, t2, t3 = TINY_STAGE_CHANNELS
+    return nn.ModuleList([
         conv_bn_relu(1, stem_ch, 3, 2),                                          # stride 2
         SeparableBlock(stem_ch, t1, 2),                                          # stride 4
         nn.Sequential(InvertedResidual(t1, t2, 2, 2, downsample_first=True),
@@ -173,9 +177,42 @@ def tiny_hand_net(num_keypoints: int, num_keyposes: int) -> HandNet:
         nn.Sequential(InvertedResidual(t2, t3, 2, 2, downsample_first=True),
                       InvertedResidual(t3, t3, 1, 2, dilation=2)),               # stride 16
     ])
-    # Skips from stride 4 (t1) upwards; heads at stride 4.
-    return HandNet(stages, (stem_ch, t1, t2, t3), first_skip=1, decoder_width=32,
+
+
+def tiny_hand_net(num_keypoints: int, num_keyposes: int) -> HandNet:
+    """The tiny encoder; skips from stride 4 upwards, heads at stride 4."""
+    return HandNet(tiny_stages(), TINY_STAGE_CHANNELS, first_skip=1, decoder_width=32,
                    head_width=48, num_keypoints=num_keypoints, num_keyposes=num_keyposes)
+
+
+class HandRefinerNet(nn.Module):
+    """Second stage: the tiny encoder and decoder on a crop of one (right-facing) hand, with a
+    single heatmap head of one channel per keypoint at stride 4.
+
+    With the hand filling the crop, the same network has about 16x more heatmap cells per hand
+    than at full frame for a hand at arm's length.
+    """
+
+    def __init__(self, num_keypoints: int, decoder_width: int = 32, head_width: int = 48):
+        super().__init__()
+        self.stages = tiny_stages()
+        self.decoder = FusionDecoder(TINY_STAGE_CHANNELS[1:], decoder_width)
+        self.dense = SeparableBlock(decoder_width, head_width)
+        self.heatmaps = nn.Conv2d(head_width, num_keypoints, 1)
+        nn.init.normal_(self.heatmaps.weight, std=1e-3)
+        nn.init.zeros_(self.heatmaps.bias)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        skips = []
+        for stage in self.stages:
+            x = stage(x)
+            skips.append(x)
+        return {"heatmaps": self.heatmaps(self.dense(self.decoder(skips[1:])))}
+
+
+def build_refiner_net() -> HandRefinerNet:
+    """The refiner network for the package's hand layout."""
+    return HandRefinerNet(len(HAND_KEYPOINT_NAMES))
 
 
 # MobileNetV2 (Sandler et al. 2018) inverted-residual settings up to stride 16:

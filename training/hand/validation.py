@@ -8,14 +8,16 @@ import numpy as np
 import torch
 
 from hand_pose_ros.core.depth_sampling import DEFAULT_FOREGROUND_BAND_M, DEFAULT_WINDOW_PX
+from hand_pose_ros.core.hand_crops import crop_input
 from hand_pose_ros.core.hand_estimator import HandDecoder, lift_hands
 from hand_pose_ros.core.hand_metrics import HandMetrics
+from hand_pose_ros.core.hand_refiner import RefinerDecoder
 from hand_pose_ros.core.preprocess import make_network_input
 from hand_pose_ros.synthetic import HandFrame, render_frame
 from training.common.device import module_device
 from training.hand.data import INPUT_SPEC
 from training.hand.losses import AUXILIARY_TASKS, PRIMARY_TASKS
-from training.hand.metadata import build_metadata
+from training.hand.metadata import build_metadata, build_refiner_metadata
 
 BATCH_SIZE = 64
 
@@ -45,3 +47,30 @@ def validate(model: torch.nn.Module, seeds: range) -> dict[str, float]:
                            DEFAULT_FOREGROUND_BAND_M)
                 metrics.add_hands(hands, frame)
     return metrics.summary()
+
+
+def validate_refiner(model: torch.nn.Module, seeds: range) -> dict[str, float]:
+    """PCK of the refiner on crops around the labelled hands of validation frames: its accuracy
+    given a good crop (the pipeline's figure, crops from the first stage, is
+    `training.hand.evaluate --refiner`)."""
+    frames, _ = validation_frames(seeds)
+    decoder = RefinerDecoder(build_refiner_metadata("validation", {}))
+    metrics = HandMetrics()
+    device = module_device(model)
+    model.eval()
+    with torch.no_grad():
+        for frame in frames:
+            hands = [(frame.keypoints_uv[side], side) for side in np.flatnonzero(frame.present)]
+            uv = np.full(frame.keypoints_uv.shape, np.nan)
+            if hands:
+                crops = [decoder.crop_for(keypoints, int(side)) for keypoints, side in hands]
+                inputs = np.stack([crop_input(frame.depth_m, crop, decoder.spec) for crop in crops])
+                heatmaps = model(torch.from_numpy(inputs[:, None]).to(device))["heatmaps"]
+                refined, _ = decoder.decode(heatmaps.cpu().numpy(), crops)
+                for (_, side), keypoints in zip(hands, refined, strict=True):
+                    uv[side] = keypoints
+            xyz = np.full(uv.shape[:2] + (3,), np.nan)
+            metrics.add(uv, xyz, frame.present, frame)
+    summary = metrics.summary()
+    return {key: summary[key] for key in ("frames", "visible_keypoints", "pck@0.1",
+                                          "median_2d_error_px")}

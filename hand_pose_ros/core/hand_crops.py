@@ -1,0 +1,132 @@
+"""Hand-centred crops: the second stage's view of one hand, scale-normalised and one-sided.
+
+The full-frame network places keypoints to within a few input pixels whatever the hand's size,
+while PCK's tolerance is a tenth of the hand's box (3.4 px at the median hand at 160x120). A
+crop around each found hand, resampled so that the hand fills it, gives the refiner network the
+same number of pixels per hand at any distance; mirroring one side onto the other lets one set
+of weights serve both hands. The geometry and the input normalisation live here so that training
+(crops around labelled hands) and the estimator (crops around detected ones) cut them alike.
+
+Pixel convention as everywhere in the core: pixel j's centre is at coordinate j, so the image
+spans [-0.5, size - 0.5].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MIN_BOX_PX = 8.0
+"""Smallest hand box (image pixels) a crop is cut for: keeps a collapsed detection croppable."""
+
+
+@dataclass(frozen=True)
+class CropSpec:
+    """How a refiner model wants its crops (the ``input`` block of its metadata)."""
+
+    size_px: int  # crop side in network-input pixels (square crops)
+    margin: float  # crop side / hand box side
+    depth_range_m: float  # depth relative to the hand's reference, +- this maps to +-1
+    reference_percentile: float  # of the valid depths in the crop's central half
+    invalid_value: float  # network value of missing depth (and of pixels off the image)
+    mirrored_side: str  # the side whose crops are mirrored onto the other
+
+    @classmethod
+    def from_metadata(cls, spec: dict[str, Any]) -> CropSpec:
+        if int(spec["height"]) != int(spec["width"]):
+            raise ValueError(f"crops are square, got {spec['width']}x{spec['height']}")
+        return cls(
+            size_px=int(spec["height"]),
+            margin=float(spec["crop_margin"]),
+            depth_range_m=float(spec["depth_range_m"]),
+            reference_percentile=float(spec["reference_percentile"]),
+            invalid_value=float(spec["invalid_value"]),
+            mirrored_side=str(spec["mirrored_side"]),
+        )
+
+
+@dataclass(frozen=True)
+class HandCrop:
+    """Where a crop lies in its image: left/top edge (image coordinates), image pixels per crop
+    pixel, and whether it is mirrored."""
+
+    left_px: float
+    top_px: float
+    scale: float
+    size_px: int
+    mirrored: bool
+
+    def to_image(self, uv_crop: np.ndarray) -> np.ndarray:
+        """(..., 2) crop pixel coordinates -> image pixel coordinates."""
+        uv = np.array(uv_crop, dtype=np.float64)
+        if self.mirrored:
+            uv[..., 0] = (self.size_px - 1) - uv[..., 0]
+        return (uv + 0.5) * self.scale + np.array([self.left_px, self.top_px])
+
+    def to_crop(self, uv_image: np.ndarray) -> np.ndarray:
+        """(..., 2) image pixel coordinates -> crop pixel coordinates (inverse of to_image)."""
+        uv = (np.asarray(uv_image, dtype=np.float64) - [self.left_px, self.top_px]) / self.scale
+        uv -= 0.5
+        if self.mirrored:
+            uv[..., 0] = (self.size_px - 1) - uv[..., 0]
+        return uv
+
+
+def keypoint_box(uv_px: np.ndarray) -> tuple[np.ndarray, float]:
+    """Centre (2,) and side (longer extent) of the box around (K, 2) keypoints, NaN ignored."""
+    low, high = np.nanmin(uv_px, axis=0), np.nanmax(uv_px, axis=0)
+    return (low + high) / 2.0, float(np.max(high - low))
+
+
+def crop_around(
+    centre_px: np.ndarray, box_side_px: float, spec: CropSpec, mirrored: bool
+) -> HandCrop:
+    """The square crop of ``spec.margin`` times the box side, centred on the box."""
+    side_px = max(float(box_side_px), MIN_BOX_PX) * spec.margin
+    return HandCrop(
+        left_px=float(centre_px[0]) - side_px / 2.0,
+        top_px=float(centre_px[1]) - side_px / 2.0,
+        scale=side_px / spec.size_px,
+        size_px=spec.size_px,
+        mirrored=mirrored,
+    )
+
+
+def crop_input(
+    depth_m: np.ndarray, crop: HandCrop, spec: CropSpec, out: np.ndarray | None = None
+) -> np.ndarray:
+    """(H, W) depth in metres (NaN/<=0/inf invalid) -> (size, size) float32 refiner input.
+
+    Nearest-neighbour sampling, for the reason `core.preprocess` gives. Depth becomes relative
+    to a reference near the hand's front (a low percentile of the central half's valid depths),
+    so the input does not depend on how far the hand is; pixels off the image are invalid.
+    """
+    size = crop.size_px
+    centres = (np.arange(size) + 0.5) * crop.scale
+    columns = np.floor(crop.left_px + centres + 0.5).astype(np.intp)
+    rows = np.floor(crop.top_px + centres + 0.5).astype(np.intp)
+    height, width = depth_m.shape
+    sampled = depth_m.take(np.clip(rows, 0, height - 1), axis=0).take(
+        np.clip(columns, 0, width - 1), axis=1
+    )
+    with np.errstate(invalid="ignore"):
+        valid = (sampled > 0.0) & (sampled < np.inf)
+    valid &= ((rows >= 0) & (rows < height))[:, None] & ((columns >= 0) & (columns < width))
+    quarter = size // 4
+    central = sampled[quarter:size - quarter, quarter:size - quarter]
+    central_valid = central[valid[quarter:size - quarter, quarter:size - quarter]]
+    reference = (
+        float(np.percentile(central_valid, spec.reference_percentile))
+        if central_valid.size
+        else 0.0
+    )
+    if out is None:
+        out = np.empty((size, size), dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        np.clip((sampled - reference) / spec.depth_range_m, -1.0, 1.0, out=out, casting="unsafe")
+    out[~valid] = spec.invalid_value
+    if crop.mirrored:
+        out[:] = out[:, ::-1].copy()
+    return out

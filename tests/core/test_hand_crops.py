@@ -1,0 +1,107 @@
+"""Crop geometry and the refiner's input: where crop pixels come from and where they map back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hand_pose_ros.core.hand_crops import (
+    MIN_BOX_PX,
+    CropSpec,
+    HandCrop,
+    crop_around,
+    crop_input,
+    keypoint_box,
+)
+
+SPEC = CropSpec(
+    size_px=16,
+    margin=1.5,
+    depth_range_m=0.1,
+    reference_percentile=20.0,
+    invalid_value=1.0,
+    mirrored_side="left",
+)
+
+
+@given(
+    left=st.floats(-50, 200),
+    top=st.floats(-50, 200),
+    scale=st.floats(0.2, 8.0),
+    mirrored=st.booleans(),
+    uv=st.tuples(st.floats(-20, 40), st.floats(-20, 40)),
+)
+def test_crop_and_image_coordinates_invert_each_other(left, top, scale, mirrored, uv) -> None:
+    crop = HandCrop(left, top, scale, 32, mirrored)
+    point = np.array([uv])
+    np.testing.assert_allclose(crop.to_crop(crop.to_image(point)), point, atol=1e-9)
+
+
+def test_crop_pixel_centres_land_on_the_image_pixels_they_sample() -> None:
+    # A crop at scale 1 whose edges lie on pixel edges samples the image pixels one to one.
+    depth = np.arange(40 * 50, dtype=np.float32).reshape(40, 50) * 1e-4 + 0.5
+    crop = HandCrop(left_px=9.5, top_px=4.5, scale=1.0, size_px=16, mirrored=False)
+    spec = CropSpec(16, 1.0, 1e3, 0.0, -7.0, "left")  # huge range: values stay distinguishable
+    values = crop_input(depth, crop, spec)
+    reference = depth[9:17, 14:22].min()  # percentile 0 of the crop's central half
+    np.testing.assert_allclose(values, (depth[5:21, 10:26] - reference) / 1e3, atol=1e-7)
+    assert np.allclose(crop.to_image(np.array([[0.0, 0.0]])), [[10.0, 5.0]])
+
+
+def test_mirrored_crops_are_flipped_and_map_back_through_the_flip() -> None:
+    depth = np.tile(np.linspace(0.4, 0.6, 30, dtype=np.float32), (30, 1))  # rises to the right
+    plain = crop_around(np.array([15.0, 15.0]), 10.0, SPEC, mirrored=False)
+    mirrored = crop_around(np.array([15.0, 15.0]), 10.0, SPEC, mirrored=True)
+    np.testing.assert_array_equal(
+        crop_input(depth, mirrored, SPEC), crop_input(depth, plain, SPEC)[:, ::-1]
+    )
+    # Crop column 0 of a mirrored crop is the right-most column of the plain one.
+    assert mirrored.to_image(np.array([[0.0, 3.0]]))[0, 0] == pytest.approx(
+        plain.to_image(np.array([[15.0, 3.0]]))[0, 0]
+    )
+
+
+def test_depth_is_relative_to_the_hand_and_clipped_and_invalid_pixels_are_marked() -> None:
+    depth = np.full((40, 40), 2.0, np.float32)  # a wall
+    depth[15:25, 15:25] = 0.5  # the hand, filling the crop's central half
+    depth[20, 20] = np.nan  # a missing return
+    crop = crop_around(np.array([20.0, 20.0]), 10.0, SPEC, mirrored=False)
+    values = crop_input(depth, crop, SPEC)
+    row, col = np.round(crop.to_crop(np.array([[17.0, 17.0]]))[0]).astype(int)[::-1]
+    assert values[row, col] == pytest.approx(0.0)  # the reference is the hand's own depth
+    assert values[0, 0] == pytest.approx(1.0)  # the wall: 1.5 m behind, clipped to +1
+    hole_row, hole_col = np.round(crop.to_crop(np.array([[20.0, 20.0]]))[0]).astype(int)[::-1]
+    assert values[hole_row, hole_col] == SPEC.invalid_value
+
+
+def test_pixels_off_the_image_are_invalid_whatever_the_edge_pixel_holds() -> None:
+    depth = np.full((20, 20), 0.5, np.float32)
+    crop = crop_around(np.array([0.0, 10.0]), 10.0, SPEC, mirrored=False)  # half off the left
+    values = crop_input(depth, crop, SPEC)
+    off = crop.to_image(np.column_stack([np.arange(16.0), np.zeros(16)]))[:, 0] < -0.5
+    assert off.any() and (values[:, off] == SPEC.invalid_value).all()
+    assert (values[:, ~off] == 0.0).all()
+
+
+def test_crop_side_is_the_margin_times_the_box_with_a_floor() -> None:
+    crop = crop_around(np.array([30.0, 20.0]), 20.0, SPEC, mirrored=False)
+    assert crop.scale * crop.size_px == pytest.approx(30.0)
+    assert (crop.left_px, crop.top_px) == pytest.approx((15.0, 5.0))
+    tiny = crop_around(np.array([30.0, 20.0]), 0.0, SPEC, mirrored=False)
+    assert tiny.scale * tiny.size_px == pytest.approx(MIN_BOX_PX * SPEC.margin)
+
+
+def test_keypoint_box_ignores_missing_keypoints() -> None:
+    uv = np.array([[10.0, 5.0], [np.nan, np.nan], [30.0, 11.0]])
+    centre, side = keypoint_box(uv)
+    np.testing.assert_allclose(centre, [20.0, 8.0])
+    assert side == pytest.approx(20.0)
+
+
+def test_spec_from_metadata_refuses_non_square_crops() -> None:
+    block = {"height": 64, "width": 48, "crop_margin": 1.3, "depth_range_m": 0.15,
+             "reference_percentile": 20.0, "invalid_value": 1.0, "mirrored_side": "left"}
+    with pytest.raises(ValueError, match="square"):
+        CropSpec.from_metadata(block)

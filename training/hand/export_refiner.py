@@ -1,0 +1,121 @@
+"""Export a trained hand refiner to a self-describing ONNX file.
+
+    python -m training.hand.export_refiner --run runs/hand_refiner \
+        --out hand_pose_ros/models/hand_refiner_tiny.onnx
+
+Writes the `hand_keypoints_crop` metadata (keypoints, crop geometry and depth normalisation,
+heatmap stride, training data and schedule, complexity counted on the exported graph) with a
+dynamic batch axis (one crop per hand in a frame), and checks ONNX Runtime against torch on
+crops of validation frames. `training.hand.evaluate --refiner --embed` adds the pipeline's
+held-out figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hand_pose_ros.core.hand_crops import crop_input
+from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
+from training.common.onnx_complexity import count_complexity
+from training.common.onnx_metadata import write_metadata
+from training.hand.data import INPUT_SPEC, load_or_render, split_seeds
+from training.hand.export import OPSET, PARITY_TOLERANCE, OutputsInOrder, check_parity
+from training.hand.metadata import build_refiner_metadata
+from training.hand.networks import build_refiner_net
+from training.hand.refiner_data import (
+    CENTRE_JITTER,
+    CROP_SPEC,
+    REFINER_INPUT_SPEC,
+    SCALE_JITTER,
+    hand_crop,
+    labelled_hands,
+)
+from training.hand.train_refiner import command_line
+
+PARITY_CROPS = 16
+
+
+def parity_crops(cache_dir: Path) -> np.ndarray:
+    """(N, 1, S, S) crops around labelled hands of the first validation frames."""
+    arrays = load_or_render(split_seeds("validation", PARITY_CROPS), cache_dir)
+    crops = [
+        crop_input(
+            arrays["depth_m"][frame].astype(np.float32),
+            hand_crop(arrays["keypoints_uv"][frame, side].astype(np.float64), int(side)),
+            CROP_SPEC,
+        )
+        for frame, side in labelled_hands(arrays)
+    ]
+    return np.stack(crops)[:, None]
+
+
+def export(run_dir: Path, out: Path, model_name: str) -> dict:
+    state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+    if state is None:
+        raise SystemExit(f"no checkpoint in {run_dir}")
+    config = state["config"]
+    model = build_refiner_net()
+    model.load_state_dict(state["model"])
+    wrapper = OutputsInOrder(model, ("heatmaps",)).eval()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    size = REFINER_INPUT_SPEC["height"]
+    torch.onnx.export(
+        wrapper,
+        torch.zeros(1, 1, size, size),
+        str(out),
+        input_names=[REFINER_INPUT_SPEC["name"]],
+        output_names=["heatmaps"],
+        dynamic_axes={REFINER_INPUT_SPEC["name"]: {0: "hands"}, "heatmaps": {0: "hands"}},
+        opset_version=OPSET,
+        dynamo=False,
+    )
+    complexity = count_complexity(out)
+    train_seeds = split_seeds("train", config.get("train_frames"))
+    training = {
+        "data": "crops around the labelled hands of synthetic egocentric depth frames "
+        f"(hand_pose_ros.synthetic.render_frame at {INPUT_SPEC['width']}x"
+        f"{INPUT_SPEC['height']}), left hands mirrored; crop centre jitter "
+        f"{CENTRE_JITTER} and log-size jitter {SCALE_JITTER} (standard deviations)",
+        "train_seeds": [train_seeds.start, train_seeds.stop],
+        "architecture": "tiny encoder + fusion decoder, one heatmap per keypoint",
+        "steps": state["step"],
+        "batch_size": config["batch_size"],
+        "lr": config["lr"],
+        "weight_decay": config["weight_decay"],
+        "seed": config["seed"],
+        "train_time_s": round(state["elapsed_s"], 1),
+        "command": command_line(config),
+    }
+    metadata = build_refiner_metadata(model_name, training)
+    metadata["complexity"] = {
+        "macs": complexity.macs,
+        "flops": complexity.flops,
+        "params": complexity.params,
+        "per": "hand",
+    }
+    write_metadata(out, metadata)
+    parity = check_parity(out, wrapper, parity_crops(Path(config["cache_dir"])),
+                          REFINER_INPUT_SPEC["name"])
+    if parity > PARITY_TOLERANCE:
+        raise SystemExit(f"ONNX output differs from torch by {parity:.2e} > {PARITY_TOLERANCE}")
+    report = {"model": str(out), **complexity.as_dict(), "parity_max_abs": parity}
+    print(json.dumps(report, indent=2))
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Export a trained hand refiner to ONNX.")
+    parser.add_argument("--run", type=Path, required=True, help="training run folder")
+    parser.add_argument("--out", type=Path, required=True, help="ONNX file to write")
+    parser.add_argument("--name", default="hand_refiner_tiny", help="model_name in metadata")
+    args = parser.parse_args(argv)
+    export(args.run, args.out, args.name)
+
+
+if __name__ == "__main__":
+    main()

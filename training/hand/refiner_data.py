@@ -1,0 +1,91 @@
+"""Crops of labelled hands for the refiner: the cached frames of `training.hand.data`, cut by
+the core's `hand_crops` exactly as the estimator cuts around detected hands.
+
+Training crops are jittered in centre and size, because at run time the crop comes from the
+first stage's keypoints, not from the labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from hand_pose_ros.core.hand_crops import CropSpec, HandCrop, crop_around, crop_input, keypoint_box
+from hand_pose_ros.core.heatmaps import input_px_to_heatmap, render_gaussian_heatmaps
+from hand_pose_ros.core.skeletons import HAND_SIDES
+from training.hand.data import HEATMAP_SIGMA_PX, VISIBLE
+
+REFINER_INPUT_SPEC = {
+    "name": "hand_crop", "layout": "NCHW", "height": 64, "width": 64, "units": "m",
+    "crop_margin": 1.3, "depth_range_m": 0.15, "reference_percentile": 20.0,
+    "invalid_value": 1.0, "mirrored_side": "left",
+}
+"""Refiner input (export copies it to metadata): 64x64 crops, 1.3x the keypoints' box."""
+
+REFINER_STRIDE = 4
+CENTRE_JITTER = 0.08
+"""Standard deviation of the crop centre's offset, as a fraction of the hand box side."""
+SCALE_JITTER = 0.12
+"""Standard deviation of the log of the crop size factor."""
+MIN_VISIBLE_KEYPOINTS = 3
+"""A hand is a training crop when at least this many of its keypoints are visible."""
+
+CROP_SPEC = CropSpec.from_metadata(REFINER_INPUT_SPEC)
+MIRRORED_SIDE = HAND_SIDES.index(CROP_SPEC.mirrored_side)
+
+
+@dataclass
+class RefinerBatch:
+    inputs: torch.Tensor  # (B, 1, S, S)
+    heatmaps: torch.Tensor  # (B, K, S / stride, S / stride)
+
+
+def labelled_hands(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """(N, 2) rows of (frame index, side) of every present hand worth a crop."""
+    visible = (arrays["visibility"] == VISIBLE).sum(axis=2)  # (frames, sides)
+    usable = arrays["present"].astype(bool) & (visible >= MIN_VISIBLE_KEYPOINTS)
+    return np.argwhere(usable)
+
+
+def hand_crop(uv_px: np.ndarray, side: int, rng: np.random.Generator | None = None) -> HandCrop:
+    """The crop around labelled keypoints; jittered when ``rng`` is given."""
+    centre, box_side = keypoint_box(uv_px)
+    if rng is not None:
+        centre = centre + rng.normal(0.0, CENTRE_JITTER, 2) * box_side
+        box_side *= float(np.exp(rng.normal(0.0, SCALE_JITTER)))
+    return crop_around(centre, box_side, CROP_SPEC, mirrored=side == MIRRORED_SIDE)
+
+
+def heatmap_targets(uv_px: np.ndarray, in_frame: np.ndarray, crop: HandCrop) -> np.ndarray:
+    """(K, h, w) Gaussian targets of the keypoints that lie in frame and inside the crop."""
+    size = CROP_SPEC.size_px
+    uv_crop = crop.to_crop(uv_px)
+    inside = in_frame & np.all((uv_crop > -0.5) & (uv_crop < size - 0.5), axis=1)
+    cells = size // REFINER_STRIDE
+    return render_gaussian_heatmaps(
+        input_px_to_heatmap(uv_crop, REFINER_STRIDE), inside, cells, cells, HEATMAP_SIGMA_PX
+    )
+
+
+class RefinerBatches:
+    """Random jittered crops of the labelled hands of cached frames, with their targets."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = arrays
+        self.hands = labelled_hands(arrays)
+        self.size = len(self.hands)
+
+    def batch(self, rng: np.random.Generator, batch_size: int) -> RefinerBatch:
+        size = CROP_SPEC.size_px
+        inputs = np.empty((batch_size, 1, size, size), np.float32)
+        targets = []
+        for row, (frame, side) in enumerate(self.hands[rng.integers(0, self.size, batch_size)]):
+            uv = self.arrays["keypoints_uv"][frame, side].astype(np.float64)
+            crop = hand_crop(uv, int(side), rng)
+            depth = self.arrays["depth_m"][frame].astype(np.float32)
+            crop_input(depth, crop, CROP_SPEC, out=inputs[row, 0])
+            in_frame = self.arrays["visibility"][frame, side] > 0
+            targets.append(heatmap_targets(uv, in_frame, crop))
+        return RefinerBatch(torch.from_numpy(inputs), torch.from_numpy(np.stack(targets)))
