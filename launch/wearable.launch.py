@@ -52,6 +52,12 @@ def generate_launch_description() -> LaunchDescription:
             description="Exported ONNX model file; empty uses the model shipped with the package.",
         ),
         DeclareLaunchArgument(
+            "refiner_model",
+            default_value="",
+            description="Hand refiner ONNX file; empty uses the shipped one, 'none' runs the "
+            "first model alone.",
+        ),
+        DeclareLaunchArgument(
             "use_rviz", default_value="true", description="Start RViz with rviz_config."
         ),
         DeclareLaunchArgument(
@@ -69,7 +75,10 @@ def generate_launch_description() -> LaunchDescription:
         parameters=[
             LaunchConfiguration("params_file"),
             # value_type=str keeps an empty string or a numeric-looking path a string.
-            {"model": ParameterValue(LaunchConfiguration("model"), value_type=str)},
+            {
+                name: ParameterValue(LaunchConfiguration(name), value_type=str)
+                for name in ("model", "refiner_model")
+            },
         ],
         remappings=[
             ("depth/image", LaunchConfiguration("depth_topic")),

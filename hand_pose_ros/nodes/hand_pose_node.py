@@ -29,8 +29,10 @@ from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.nodes import pose_node_base
 from hand_pose_ros.nodes.hand_pose_parameters import (
     ESTIMATOR_PARAMETERS,
+    NO_REFINER,
     PARAMETER_SPECS,
     SHIPPED_MODEL_NAME,
+    SHIPPED_REFINER_NAME,
 )
 from hand_pose_ros.nodes.pose_node_base import (
     ASPECT_TOLERANCE,
@@ -131,7 +133,35 @@ class HandPoseNode(PoseNodeBase):
             depth_window_px=int(self._param("depth_window_px", DEFAULT_WINDOW_PX)),
             foreground_band_m=float(self._param("foreground_band_m", DEFAULT_FOREGROUND_BAND_M)),
             hand_depth_band_m=float(self._param("hand_depth_band_m")),
+            refiner=self._load_refiner(),
         )
+
+    def _load_refiner(self) -> OnnxModel | None:
+        """The refiner the parameter names (a failure reaches _build_estimator, which keeps the
+        node up and dropping frames with the reason)."""
+        configured = str(self._param("refiner_model"))
+        if configured == NO_REFINER:
+            return None
+        path = (
+            Path(configured).expanduser()
+            if configured
+            else pose_node_base.shipped_model_path(SHIPPED_REFINER_NAME)
+        )
+        return OnnxModel(
+            path,
+            providers=list(self._param("providers")),
+            intra_op_threads=int(self._param("intra_op_threads")),
+        )
+
+    def _extra_diagnostic_values(self) -> dict[str, str | float | int]:
+        refiner = self.estimator.refiner if self.estimator is not None else None
+        return {"refiner": refiner.model.name if refiner is not None else NO_REFINER}
+
+    def _ready_details(self) -> str:
+        refiner = self.estimator.refiner if self.estimator is not None else None
+        if refiner is None:
+            return ", no refiner"
+        return f", refiner '{refiner.model.name}' ({refiner.model.path})"
 
     def _create_input_subscriptions(self) -> None:
         qos, info_qos = self._input_qos_profiles()

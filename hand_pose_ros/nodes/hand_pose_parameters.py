@@ -36,15 +36,20 @@ __all__ = [
     "ESTIMATOR_PARAMETERS",
     "INPUT_QOS_PARAMETERS",
     "MODEL_PARAMETERS",
+    "NO_REFINER",
     "PARAMETER_SPECS",
     "RELIABILITY_CHOICES",
     "SHIPPED_MODEL_NAME",
+    "SHIPPED_REFINER_NAME",
     "SPECS_BY_NAME",
     "ParameterSpec",
     "check_value",
 ]
 
 SHIPPED_MODEL_NAME = "hand_tiny_multitask.onnx"
+SHIPPED_REFINER_NAME = "hand_refiner_tiny.onnx"
+NO_REFINER = "none"
+"""``refiner_model`` value that runs the first stage only."""
 
 ESTIMATOR_PARAMETERS: frozenset[str] = frozenset(
     {"presence_threshold", "depth_window_px", "foreground_band_m", "hand_depth_band_m"}
@@ -52,6 +57,14 @@ ESTIMATOR_PARAMETERS: frozenset[str] = frozenset(
 
 PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     *model_specs("hand", SHIPPED_MODEL_NAME),
+    ParameterSpec(
+        "refiner_model",
+        "",
+        "Path of the ONNX hand refiner (task hand_keypoints_crop) that re-estimates each found "
+        f"hand's keypoints on a crop around it; empty = the shipped models/{SHIPPED_REFINER_NAME}"
+        f", '{NO_REFINER}' = the first model's keypoints only. Read-only.",
+        read_only=True,
+    ),
     ParameterSpec(
         "presence_threshold",
         DEFAULT_PRESENCE_THRESHOLD,

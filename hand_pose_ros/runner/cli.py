@@ -85,6 +85,7 @@ def _run_wearable(args: argparse.Namespace, source) -> dict:
         model=args.model,
         rate_hz=args.rate,
         frame_timeout_s=args.frame_timeout,
+        node_parameters={"refiner_model": args.refiner_model},
     )
     summary = summarize(result, accuracy(result), _run_info(args, source, "wearable"))
     return _finish(summary, write_mosaic(result, Path(args.out) / MOSAIC_NAME), args)
@@ -222,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--encoding", choices=("16UC1", "32FC1"), default="16UC1", help="synthetic depth encoding"
     )
     parser.add_argument("--model", default="", help="ONNX model (default: the shipped model)")
+    parser.add_argument(
+        "--refiner-model",
+        default="",
+        help="wearable: ONNX hand refiner (default: the shipped one; 'none': first stage only)",
+    )
     parser.add_argument(
         "--video-model", default="", help="video: ONNX DKD tracker (default: the shipped one)"
     )

@@ -27,7 +27,11 @@ def frame_indices() -> Callable[[], int]:
 
 @contextlib.contextmanager
 def observed_harness(
-    harness_class: type, model: Path, context: Context, marker_lifetime_s: float
+    harness_class: type,
+    model: Path,
+    context: Context,
+    marker_lifetime_s: float,
+    **node_parameters: Any,
 ) -> Iterator[Any]:
     """A connected harness whose sink also records markers and debug images, with fast
     diagnostics: what the plumbing tests of both nodes look at."""
@@ -35,6 +39,7 @@ def observed_harness(
         "model": str(model),
         "marker_lifetime_s": marker_lifetime_s,
         "diagnostics_period_s": 0.2,
+        **node_parameters,
     }
     with harness_class(
         parameters, subscribe_markers=True, subscribe_debug_image=True, context=context

@@ -18,7 +18,11 @@ from visualization_msgs.msg import Marker
 
 from hand_pose_ros.core.skeletons import HAND_KEYPOINT_NAMES, HAND_SKELETON_EDGES
 from hand_pose_ros.nodes.hand_pose_node import shipped_model_path
-from hand_pose_ros.nodes.hand_pose_parameters import PARAMETER_SPECS
+from hand_pose_ros.nodes.hand_pose_parameters import (
+    NO_REFINER,
+    PARAMETER_SPECS,
+    SHIPPED_REFINER_NAME,
+)
 from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info
 from hand_pose_ros.ros.image_conversions import (
     depth_image_to_metres,
@@ -50,8 +54,11 @@ def _expected_stand_in_uv(width: int, height: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def harness(ros_context, stand_in_model: Path) -> Iterator[InProcessHarness]:
-    model = stand_in_model
-    with node_checks.observed_harness(InProcessHarness, model, ros_context, MARKER_LIFETIME_S) as h:
+    # First stage only: the stand-in's keypoints are known exactly, a refiner would move them.
+    with node_checks.observed_harness(
+        InProcessHarness, stand_in_model, ros_context, MARKER_LIFETIME_S,
+        refiner_model=NO_REFINER,
+    ) as h:
         yield h
 
 
@@ -161,6 +168,7 @@ def test_diagnostics_report_rate_latency_and_model(harness: InProcessHarness) ->
     assert status.name == f"{harness.node.get_fully_qualified_name()}: hand pose"
     assert status.hardware_id == "stand_in_hand_model"
     assert values["model"] == "stand_in_hand_model"
+    assert values["refiner"] == NO_REFINER
     assert int(values["frames_processed"]) >= 5
     assert 0 < float(values["processing_latency_p50_ms"]) < 1000
     for key in ("input_rate_hz", "frames_dropped", "frames_dropped_busy", "inference_p50_ms"):
@@ -197,12 +205,14 @@ def test_shipped_model_through_the_node_matches_core_and_its_model_card(ros_cont
     from hand_pose_ros.core.model_runtime import OnnxModel
     from hand_pose_ros.synthetic import HandSequence
 
-    model = OnnxModel(shipped_model_path())
-    card = model.metadata["metrics"][f"test_{fm.WIDTH}x{fm.HEIGHT}"]
-    estimator = HandEstimator(model)
+    refiner = OnnxModel(shipped_model_path().with_name(SHIPPED_REFINER_NAME))
+    # The pair's figures are in the refiner's metadata.
+    card = refiner.metadata["metrics"][f"test_{fm.WIDTH}x{fm.HEIGHT}"]
+    estimator = HandEstimator(OnnxModel(shipped_model_path()), refiner=refiner)
     metrics = HandMetrics()
     with InProcessHarness({"model": ""}, context=ros_context) as harness:
         assert harness.node.estimator is not None, harness.node.model_error
+        assert harness.node.estimator.refiner.model.name == refiner.name  # shipped by default
         assert harness.wait_for_connections()
         for seed, encoding in ((11, "16UC1"), (12, "32FC1")):
             sequence = HandSequence(seed, width=fm.WIDTH, height=fm.HEIGHT)

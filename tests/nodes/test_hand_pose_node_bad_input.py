@@ -164,6 +164,35 @@ def test_unusable_model_keeps_node_up(
         )
 
 
+@pytest.mark.parametrize("kind", ["corrupt", "hand_model_as_refiner", "missing"])
+def test_unusable_refiner_keeps_node_up(
+    ros_context, tmp_path: Path, stand_in_model: Path, kind: str
+) -> None:
+    if kind == "corrupt":
+        refiner = tmp_path / "corrupt_refiner.onnx"
+        refiner.write_bytes(b"\x08\x07this is not a protobuf" * 50)
+    elif kind == "hand_model_as_refiner":
+        refiner = stand_in_model
+    else:
+        refiner = tmp_path / "no_refiner_here.onnx"
+    parameters = {
+        "model": str(stand_in_model),
+        "refiner_model": str(refiner),
+        "diagnostics_period_s": 0.1,
+    }
+    with InProcessHarness(parameters, context=ros_context) as harness:
+        node = harness.node
+        assert node.estimator is None and node.model_error
+        expected = "needs a 'hand_keypoints_crop' model" if kind == "hand_model_as_refiner" else (
+            refiner.name
+        )
+        assert expected in node.model_error
+        assert harness.wait_for_connections()
+        bad_input.expect_model_error_reported(
+            harness, "hand", lambda: fm.frame(_next_index()), WAIT_S
+        )
+
+
 # ---------------------------------------------------------------------------- parameters
 def test_invalid_parameter_value_drops_until_fixed(ros_context, stand_in_model: Path) -> None:
     with InProcessHarness(

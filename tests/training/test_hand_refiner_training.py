@@ -1,0 +1,110 @@
+"""The refiner's data, a tiny real training run, export, and the file in the node."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from hand_pose_ros.core.hand_refiner import RefinerDecoder  # noqa: E402
+from hand_pose_ros.core.heatmaps import decode_peaks, heatmap_to_input_px  # noqa: E402
+from hand_pose_ros.core.skeletons import HAND_KEYPOINT_NAMES  # noqa: E402
+from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info  # noqa: E402
+from hand_pose_ros.ros.image_conversions import metres_to_depth_image  # noqa: E402
+from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
+from hand_pose_ros.synthetic import render_frame  # noqa: E402
+from training.common.onnx_complexity import count_complexity  # noqa: E402
+from training.common.onnx_metadata import read_onnx_metadata  # noqa: E402
+from training.hand.data import load_or_render, split_seeds  # noqa: E402
+from training.hand.export_refiner import export  # noqa: E402
+from training.hand.refiner_data import (  # noqa: E402
+    CROP_SPEC,
+    MIRRORED_SIDE,
+    REFINER_STRIDE,
+    RefinerBatches,
+    hand_crop,
+    heatmap_targets,
+)
+from training.hand.train_refiner import main as train_main  # noqa: E402
+from training.hand.train_refiner import parse_args  # noqa: E402
+from training.hand.train_refiner import train as run_training  # noqa: E402
+
+SMALL_RUN = ["--batch-size", "4", "--train-frames", "24", "--val-frames", "4",
+             "--render-workers", "1", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("refiner_run")
+    run_dir = root / "run"
+    train_main([*SMALL_RUN, "--out", str(run_dir), "--steps", "6", "--eval-every", "6",
+                "--checkpoint-every", "3", "--cache-dir", str(root / "cache")])
+    return run_dir
+
+
+def test_target_peaks_map_back_onto_the_labels_through_the_crop(tmp_path: Path) -> None:
+    arrays = load_or_render(split_seeds("train", 24), tmp_path, workers=1)
+    batches = RefinerBatches(arrays)
+    assert batches.size > 0
+    checked = 0
+    for frame, side in batches.hands[:6]:
+        uv = arrays["keypoints_uv"][frame, side].astype(np.float64)
+        crop = hand_crop(uv, int(side), np.random.default_rng(int(frame)))
+        assert crop.mirrored == (side == MIRRORED_SIDE)
+        in_frame = arrays["visibility"][frame, side] > 0
+        targets = heatmap_targets(uv, in_frame, crop)
+        xy, peak = decode_peaks(targets)
+        # Peaks off the map's border (a Gaussian cut by the border decodes off-centre).
+        cells = targets.shape[-1]
+        found = (peak > 0.5) & np.all((xy >= 1) & (xy <= cells - 2), axis=1)
+        back = crop.to_image(heatmap_to_input_px(xy, REFINER_STRIDE))
+        np.testing.assert_allclose(back[found], uv[found], atol=0.02)
+        checked += int(found.sum())
+    assert checked > 40
+
+
+def test_batches_are_crops_with_one_target_per_keypoint(tmp_path: Path) -> None:
+    batches = RefinerBatches(load_or_render(split_seeds("train", 24), tmp_path, workers=1))
+    batch = batches.batch(np.random.default_rng(0), 5)
+    size, cells = CROP_SPEC.size_px, CROP_SPEC.size_px // REFINER_STRIDE
+    assert batch.inputs.shape == (5, 1, size, size)
+    assert batch.heatmaps.shape == (5, len(HAND_KEYPOINT_NAMES), cells, cells)
+    assert float(batch.inputs.min()) >= -1.0 and float(batch.inputs.max()) <= 1.0
+    assert float(batch.heatmaps.amax(dim=(2, 3)).mean()) > 0.5  # most keypoints have a peak
+
+
+def test_training_writes_metrics_and_resumes(trained_run: Path, capsys) -> None:
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert metrics["history"][-1]["step"] == 6
+    assert metrics["validation"]["frames"] == 4
+    assert 0.0 <= metrics["validation"]["pck@0.1"] <= 1.0
+    args = parse_args(["--out", str(trained_run), "--steps", "8", *SMALL_RUN,
+                       "--eval-every", "8", "--cache-dir", str(trained_run.parent / "cache")])
+    result = run_training(args)
+    assert "resumed from" in capsys.readouterr().out
+    assert [h["step"] for h in result["history"]] == [6, 8]
+
+
+def test_export_is_self_describing_and_runs_in_the_node(trained_run: Path, tmp_path: Path) -> None:
+    refiner_path = tmp_path / "refiner.onnx"
+    report = export(trained_run, refiner_path, "smoke_refiner")
+    assert report["parity_max_abs"] < 1e-4
+    metadata = read_onnx_metadata(refiner_path)
+    RefinerDecoder(metadata)  # the core accepts the contract it wrote
+    assert metadata["complexity"]["flops"] == count_complexity(refiner_path).flops
+    assert metadata["training"]["command"].startswith("python -m training.hand.train_refiner")
+
+    frame = render_frame(3, 224, 172)
+    parameters = {"refiner_model": str(refiner_path), "presence_threshold": 0.0}
+    with InProcessHarness(parameters) as harness:
+        assert harness.node.estimator.refiner.model.name == "smoke_refiner"
+        assert harness.wait_for_connections()
+        key, _ = harness.publish_frame(metres_to_depth_image(frame.depth_m),
+                                       intrinsics_to_camera_info(frame.intrinsics))
+        result = harness.wait_for_keypoints(key, 5.0)
+    assert result is not None
+    assert len(result.cloud) == 2 * len(HAND_KEYPOINT_NAMES)
