@@ -4,9 +4,11 @@ For each resolution: a closed loop (publish a depth frame, wait for its keypoint
 next) gives latency; an open-loop flood (publish as fast as possible) gives throughput and
 what the node dropped. ONNX Runtime alone (OnnxModel.run on the preprocessed input of the
 same frames) is timed in the same process right after, so the table shows what the ROS
-plumbing adds to the network.
+plumbing adds to the network; with the refiner (the default) its run on the crops of the
+frame's hands is timed too.
 
     .venv/bin/python bench/hand_node_latency.py [--frames 500] [--model PATH]
+        [--refiner-model PATH|none]
 """
 
 from __future__ import annotations
@@ -27,9 +29,13 @@ from builtin_interfaces.msg import Time  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
+from hand_pose_ros.core.hand_crops import crop_input  # noqa: E402
 from hand_pose_ros.core.preprocess import make_network_input  # noqa: E402
 from hand_pose_ros.nodes.hand_pose_node import shipped_model_path  # noqa: E402
-from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info  # noqa: E402
+from hand_pose_ros.ros.camera_info import (  # noqa: E402
+    camera_info_to_intrinsics,
+    intrinsics_to_camera_info,
+)
 from hand_pose_ros.ros.image_conversions import metres_to_depth_image  # noqa: E402
 from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
 from hand_pose_ros.synthetic import HandSequence  # noqa: E402
@@ -130,10 +136,36 @@ def _onnx_only(harness: InProcessHarness, frames, count: int) -> np.ndarray:
     return times
 
 
+def _refiner_only(harness: InProcessHarness, frames, count: int) -> np.ndarray | None:
+    """OnnxModel.run of the refiner on the crops of each frame's hands (None without one)."""
+    estimator = harness.node.estimator
+    if estimator.refiner is None:
+        return None
+    refiner = estimator.refiner
+    batches = []
+    for _, info, depth in frames:
+        hands = estimator.estimate(depth, camera_info_to_intrinsics(info)).hands
+        crops = [refiner.decoder.crop_for(hand.uv_px, hand.side) for hand in hands]
+        if crops:
+            batches.append(np.stack([
+                crop_input(depth, crop, refiner.decoder.spec)[None] for crop in crops
+            ]))
+    for batch in batches[:10]:
+        refiner.model.run(batch)  # warm-up
+    times = np.empty(count)
+    for i in range(count):
+        batch = batches[i % len(batches)]
+        start = time.perf_counter()
+        refiner.model.run(batch)
+        times[i] = time.perf_counter() - start
+    return times
+
+
 def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[Row]:
     frames = _frames(width, height, args.seed)
     resolution = f"{width}x{height}"
-    with InProcessHarness({"model": args.model}) as harness:
+    parameters = {"model": args.model, "refiner_model": args.refiner_model}
+    with InProcessHarness(parameters) as harness:
         if harness.node.estimator is None:
             raise SystemExit(f"error: {harness.node.model_error}")
         if not harness.wait_for_connections():
@@ -193,7 +225,21 @@ def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[
             f"OnnxModel.run on {harness.node.model.input_width}x"
             f"{harness.node.model.input_height} input",
         )
-    return [closed, flood, onnx]
+        rows = [closed, flood, onnx]
+        refiner_s = _refiner_only(harness, frames, args.frames)
+        if refiner_s is not None:
+            refiner_ms = refiner_s * 1e3
+            rows.append(Row(
+                resolution,
+                "refiner ONNX",
+                args.frames,
+                args.frames,
+                float(np.median(refiner_ms)),
+                float(np.percentile(refiner_ms, 90)),
+                1e3 / float(np.mean(refiner_ms)),
+                "OnnxModel.run of the refiner on the crops of a frame's hands",
+            ))
+    return rows
 
 
 def format_table(rows: list[Row]) -> str:
@@ -223,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=500, help="measured frames per mode")
     parser.add_argument("--warmup", type=int, default=50, help="closed-loop warm-up frames")
     parser.add_argument("--model", default="", help=f"ONNX model (default {shipped_model_path()})")
+    parser.add_argument(
+        "--refiner-model", default="", help="refiner (default: the shipped one; 'none': off)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="synthetic sequence seed")
     parser.add_argument(
         "--flood-factor",
@@ -240,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.extend(bench_resolution(width, height, args))
     model = args.model or str(shipped_model_path())
     print(
-        f"hand_pose_node latency bench: model {model}, {args.frames} frames per mode after "
+        f"hand_pose_node latency bench: model {model}, refiner "
+        f"{args.refiner_model or 'shipped'}, {args.frames} frames per mode after "
         f"{args.warmup} warm-up, one process, real DDS (publish depth -> keypoints received)"
     )
     print(format_table(rows))

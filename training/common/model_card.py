@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hand_pose_ros.core.model_metadata import BODY_POSE_TASK, VIDEO_POSE_TASK
+from hand_pose_ros.core.model_metadata import BODY_POSE_TASK, HAND_REFINER_TASK, VIDEO_POSE_TASK
 from training.common.onnx_metadata import read_onnx_metadata
 
 _PERCENT_METRICS = ("pck@0.1", "pck@0.2", "presence_accuracy", "depth_coverage", "keyframe_ratio")
@@ -46,6 +46,15 @@ def _task_line(meta: dict) -> str:
             f"and {count} distilled {kernel}x{kernel} pose kernels over "
             f"{arch.get('feature_channels', '?')} feature channels."
         )
+    if meta["task"] == HAND_REFINER_TASK:
+        spec = meta["input"]
+        return (
+            f"- Task: `{meta['task']}`; second stage of the hand pipeline: {count} keypoints of "
+            f"one hand from a {spec['width']}x{spec['height']} crop, {spec['crop_margin']}x the "
+            f"first stage's keypoint box, depth relative to the hand "
+            f"(+-{spec['depth_range_m']} m), "
+            f"{spec['mirrored_side']} hands mirrored."
+        )
     return (
         f"- Task: `{meta['task']}`; {count} keypoints per hand, sides "
         f"{', '.join(meta['sides'])}; {size} depth in metres."
@@ -63,6 +72,8 @@ def _size_line(meta: dict, path: Path) -> str:
         )
     flops = complexity.get("flops", 0)
     amount = f"{flops / 1e9:.2f} GFLOPs" if flops >= 1e9 else f"{flops / 1e6:.1f} MFLOPs"
+    if "per" in complexity:
+        amount += f" per {complexity['per']}"
     return (
         f"- Size: {complexity.get('params', '?'):,} parameters, {amount} (2 x MACs, counted on "
         f"this file), {path.stat().st_size / 1024:.0f} KB as fp32 ONNX."

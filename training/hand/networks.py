@@ -163,19 +163,26 @@ class HandNet(nn.Module):
 
 
 TINY_STAGE_CHANNELS = (16, 32, 48, 64)
+SLIM_STAGE_CHANNELS = (8, 16, 24, 32)
 
 
-def tiny_stages() -> nn.ModuleList:
+def tiny_stages(
+    channels: Sequence[int] = TINY_STAGE_CHANNELS, second_blocks: bool = True
+) -> nn.ModuleList:
     """Three tiers of growing complexity after a stem: separable, then inverted residual blocks
-    (widths TINY_STAGE_CHANNELS, strides 2, 4, 8, 16)."""
-    stem_ch, t1, t2, t3 = TINY_STAGE_CHANNELS
+    (widths ``channels``, strides 2, 4, 8, 16; the deeper two tiers with a second,
+    stride-1 block unless ``second_blocks`` is False)."""
+    stem_ch, t1, t2, t3 = channels
+    stride_8 = [InvertedResidual(t1, t2, 2, 2, downsample_first=True)]
+    stride_16 = [InvertedResidual(t2, t3, 2, 2, downsample_first=True)]
+    if second_blocks:
+        stride_8.append(InvertedResidual(t2, t2, 1, 2))
+        stride_16.append(InvertedResidual(t3, t3, 1, 2, dilation=2))
     return nn.ModuleList([
         conv_bn_relu(1, stem_ch, 3, 2),                                          # stride 2
         SeparableBlock(stem_ch, t1, 2),                                          # stride 4
-        nn.Sequential(InvertedResidual(t1, t2, 2, 2, downsample_first=True),
-                      InvertedResidual(t2, t2, 1, 2)),                           # stride 8
-        nn.Sequential(InvertedResidual(t2, t3, 2, 2, downsample_first=True),
-                      InvertedResidual(t3, t3, 1, 2, dilation=2)),               # stride 16
+        nn.Sequential(*stride_8),                                                # stride 8
+        nn.Sequential(*stride_16),                                               # stride 16
     ])
 
 
@@ -183,6 +190,16 @@ def tiny_hand_net(num_keypoints: int, num_keyposes: int) -> HandNet:
     """The tiny encoder; skips from stride 4 upwards, heads at stride 4."""
     return HandNet(tiny_stages(), TINY_STAGE_CHANNELS, first_skip=1, decoder_width=32,
                    head_width=48, num_keypoints=num_keypoints, num_keyposes=num_keyposes)
+
+
+def slim_hand_net(num_keypoints: int, num_keyposes: int) -> HandNet:
+    """The tiny network at half width with one block per tier: a first stage for the refiner,
+    which only needs each hand found and roughly placed, so that both stages fit the budget
+    together."""
+    return HandNet(tiny_stages(SLIM_STAGE_CHANNELS, second_blocks=False), SLIM_STAGE_CHANNELS,
+                   first_skip=1,
+                   decoder_width=16, head_width=24, num_keypoints=num_keypoints,
+                   num_keyposes=num_keyposes)
 
 
 class HandRefinerNet(nn.Module):
@@ -239,7 +256,11 @@ def mobilenet_v2_hand_net(num_keypoints: int, num_keyposes: int) -> HandNet:
                    num_keyposes=num_keyposes)
 
 
-ARCHITECTURES = {"tiny": tiny_hand_net, "mobilenet_v2": mobilenet_v2_hand_net}
+ARCHITECTURES = {
+    "tiny": tiny_hand_net,
+    "slim": slim_hand_net,
+    "mobilenet_v2": mobilenet_v2_hand_net,
+}
 
 
 def build_hand_net(arch: str) -> HandNet:
