@@ -33,6 +33,8 @@ from hand_pose_ros.core.preprocess import make_network_input
 
 DEFAULT_PRESENCE_THRESHOLD = 0.5
 """Presence probability from which a hand is reported."""
+DEFAULT_REFINER_PASSES = 1
+"""Refiner runs per hand and frame (each crops around the previous keypoints)."""
 
 
 @dataclass
@@ -243,8 +245,9 @@ class HandEstimator:
     ``keypoint_names``, ``skeleton``, ``sides``, ``keyposes`` and ``decoder`` (a
     :class:`HandDecoder`) describe the model; ``presence_threshold`` may be changed at any time.
     With ``refiner`` (a ``hand_keypoints_crop`` model) each found hand's keypoints and scores
-    come from that model on a crop around the first stage's keypoints; presence, visibility and
-    keypose stay the first stage's. One ``estimate`` at a time per instance: it reuses
+    come from that model on a crop around the first stage's keypoints, ``refiner_passes`` times
+    (each pass crops around the previous one's keypoints); presence, visibility and keypose stay
+    the first stage's. One ``estimate`` at a time per instance: it reuses
     preallocated network-input buffers.
     """
 
@@ -256,7 +259,11 @@ class HandEstimator:
         foreground_band_m: float = DEFAULT_FOREGROUND_BAND_M,
         hand_depth_band_m: float = DEFAULT_HAND_DEPTH_BAND_M,
         refiner: OnnxModel | None = None,
+        refiner_passes: int = DEFAULT_REFINER_PASSES,
     ) -> None:
+        if refiner_passes < 1:
+            raise ValueError(f"refiner_passes must be at least 1, got {refiner_passes}")
+        self.refiner_passes = int(refiner_passes)
         self.depth_window_px, self.foreground_band_m = checked_sampling_settings(
             depth_window_px, foreground_band_m
         )
@@ -310,9 +317,12 @@ class HandEstimator:
         refine_s = 0.0
         if self.refiner is not None and hands:
             refine_start = time.perf_counter()
-            uv, score = self.refiner.refine(depth_m, [(hand.uv_px, hand.side) for hand in hands])
-            for hand, hand_uv, hand_score in zip(hands, uv, score, strict=True):
-                hand.uv_px, hand.score = hand_uv, hand_score
+            for _ in range(self.refiner_passes):
+                uv, score = self.refiner.refine(
+                    depth_m, [(hand.uv_px, hand.side) for hand in hands]
+                )
+                for hand, hand_uv, hand_score in zip(hands, uv, score, strict=True):
+                    hand.uv_px, hand.score = hand_uv, hand_score
             refine_s = time.perf_counter() - refine_start
         lift_hands(
             hands, depth_m, intrinsics, self.depth_window_px, self.foreground_band_m,

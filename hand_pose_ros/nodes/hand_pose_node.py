@@ -21,6 +21,7 @@ from hand_pose_ros.core.depth_sampling import DEFAULT_FOREGROUND_BAND_M, DEFAULT
 from hand_pose_ros.core.drawing import depth_to_rgb, draw_hands
 from hand_pose_ros.core.hand_estimator import (
     DEFAULT_PRESENCE_THRESHOLD,
+    DEFAULT_REFINER_PASSES,
     HandEstimate,
     HandEstimator,
 )
@@ -134,6 +135,7 @@ class HandPoseNode(PoseNodeBase):
             foreground_band_m=float(self._param("foreground_band_m", DEFAULT_FOREGROUND_BAND_M)),
             hand_depth_band_m=float(self._param("hand_depth_band_m")),
             refiner=self._load_refiner(),
+            refiner_passes=int(self._param("refiner_passes", DEFAULT_REFINER_PASSES)),
         )
 
     def _load_refiner(self) -> OnnxModel | None:

@@ -15,7 +15,7 @@ from hand_pose_ros.core.depth_sampling import (
     DEFAULT_HAND_DEPTH_BAND_M,
     DEFAULT_WINDOW_PX,
 )
-from hand_pose_ros.core.hand_estimator import DEFAULT_PRESENCE_THRESHOLD
+from hand_pose_ros.core.hand_estimator import DEFAULT_PRESENCE_THRESHOLD, DEFAULT_REFINER_PASSES
 from hand_pose_ros.nodes.node_parameters import (
     INPUT_QOS_PARAMETERS,
     MODEL_PARAMETERS,
@@ -52,7 +52,13 @@ NO_REFINER = "none"
 """``refiner_model`` value that runs the first stage only."""
 
 ESTIMATOR_PARAMETERS: frozenset[str] = frozenset(
-    {"presence_threshold", "depth_window_px", "foreground_band_m", "hand_depth_band_m"}
+    {
+        "presence_threshold",
+        "refiner_passes",
+        "depth_window_px",
+        "foreground_band_m",
+        "hand_depth_band_m",
+    }
 )
 
 PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
@@ -70,6 +76,13 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         DEFAULT_PRESENCE_THRESHOLD,
         "Minimum hand presence probability [0, 1] for a hand to be published.",
         unit_interval,
+    ),
+    ParameterSpec(
+        "refiner_passes",
+        DEFAULT_REFINER_PASSES,
+        "Refiner runs per hand and frame (count); each crops around the previous keypoints. "
+        "Ignored without a refiner.",
+        at_least_one,
     ),
     ParameterSpec(
         "depth_window_px",

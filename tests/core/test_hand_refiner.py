@@ -120,3 +120,25 @@ def test_refiner_output_shape_is_checked_at_load(tmp_path) -> None:
     path = build_refiner_model(tmp_path / "wrong.onnx", refiner_metadata(), wrong_cells)
     with pytest.raises(ModelLoadError, match="output shape mismatch"):
         OnnxModel(path)
+
+
+def test_each_further_pass_crops_around_the_previous_passes_keypoints(
+    first_stage, refiner_path
+) -> None:
+    height, width = IMAGE_HW
+    depth = ramp_depth(height, width)
+    intrinsics = Intrinsics.from_fov(width, height, 70.0)
+    once = HandEstimator(OnnxModel(first_stage), refiner=OnnxModel(refiner_path))
+    twice = HandEstimator(
+        OnnxModel(first_stage), refiner=OnnxModel(refiner_path), refiner_passes=2
+    )
+    decoder = RefinerDecoder(refiner_metadata())
+    peaks_crop = heatmap_to_input_px(refiner_heatmaps()[1], STRIDE)
+    for first, second in zip(
+        once.estimate(depth, intrinsics).hands, twice.estimate(depth, intrinsics).hands,
+        strict=True,
+    ):
+        crop = decoder.crop_for(first.uv_px, first.side)
+        np.testing.assert_allclose(second.uv_px, crop.to_image(peaks_crop), atol=0.05)
+    with pytest.raises(ValueError, match="refiner_passes must be at least 1"):
+        HandEstimator(OnnxModel(first_stage), refiner=OnnxModel(refiner_path), refiner_passes=0)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from hand_pose_ros.core.hand_estimator import HandEstimator
+from hand_pose_ros.core.hand_estimator import DEFAULT_REFINER_PASSES, HandEstimator
 from hand_pose_ros.core.hand_metrics import HandMetrics
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.synthetic import render_frame
@@ -29,10 +29,12 @@ from training.hand.data import split_seeds
 
 
 def evaluate(model_path: Path, split: str, frames: int | None, width: int, height: int,
-             threads: int = 1, refiner_path: Path | None = None) -> dict:
+             threads: int = 1, refiner_path: Path | None = None,
+             refiner_passes: int = DEFAULT_REFINER_PASSES) -> dict:
     seeds = split_seeds(split, frames)
     refiner = OnnxModel(refiner_path, intra_op_threads=threads) if refiner_path else None
-    estimator = HandEstimator(OnnxModel(model_path, intra_op_threads=threads), refiner=refiner)
+    estimator = HandEstimator(OnnxModel(model_path, intra_op_threads=threads), refiner=refiner,
+                              refiner_passes=refiner_passes)
     metrics = HandMetrics()
     inference_s: list[float] = []
     refine_s: list[float] = []
@@ -46,7 +48,8 @@ def evaluate(model_path: Path, split: str, frames: int | None, width: int, heigh
         "split": split,
         "seeds": [seeds.start, seeds.stop],
         "resolution": f"{width}x{height}",
-        **({"first_stage": estimator.model.name, "refiner": refiner.name} if refiner else {}),
+        **({"first_stage": estimator.model.name, "refiner": refiner.name,
+            "refiner_passes": refiner_passes} if refiner else {}),
         **metrics.summary(),
         "onnx_inference_median_ms": round(float(np.median(inference_s)) * 1000.0, 3),
         **({"refine_median_ms": round(float(np.median(refine_s)) * 1000.0, 3)} if refiner else {}),
@@ -64,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--height", type=int, default=None)
     parser.add_argument("--refiner", type=Path, default=None,
                         help="second-stage refiner model (hand_keypoints_crop) to run after it")
+    parser.add_argument("--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES)
     parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
     parser.add_argument("--embed", action="store_true",
                         help="store the result under metrics.<split>_<resolution> in the "
@@ -73,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     width = args.width or metadata["input"]["width"]
     height = args.height or metadata["input"]["height"]
     result = evaluate(args.model, args.split, args.frames, width, height,
-                      refiner_path=args.refiner)
+                      refiner_path=args.refiner, refiner_passes=args.refiner_passes)
     print(json.dumps(result, indent=2))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
