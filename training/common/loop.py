@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm import tqdm
 
-from training.common.checkpoints import load_checkpoint, save_checkpoint
+from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 
 PAST_WEIGHT, STEP_WEIGHT = 0.98, 0.02
 """Running losses shown and recorded: about the last 50 steps."""
@@ -116,3 +118,46 @@ def progress_bar(start_step: int, total_steps: int, name: str, **options: Any) -
         unit="step",
         **options,
     )
+
+
+@dataclass
+class LoopSettings:
+    """A run's step count and cadence, its folder and the config its checkpoints record."""
+
+    out: Path
+    steps: int
+    eval_every: int
+    checkpoint_every: int
+    config: dict
+
+
+def run_steps(
+    settings: LoopSettings,
+    parts: dict[str, Any],
+    train_step: Callable[[int], dict[str, float]],
+    evaluate: Callable[[], dict],
+    postfix: Callable[[dict[str, float]], dict[str, str]],
+) -> tuple[list[dict], float]:
+    """Resume from the run's checkpoint, then call ``train_step(step)`` (one update, returning
+    its losses) to the end, evaluating and checkpointing on the cadence. ``parts["model"]`` is
+    put back in training mode after each evaluation. Returns the history and the start time
+    (perf_counter, shifted back by the time already trained) for `finish_run`."""
+    checkpoint_path = settings.out / CHECKPOINT_NAME
+    start_step, history, elapsed_s = resume(checkpoint_path, parts)
+    started = time.perf_counter() - elapsed_s
+    running: dict[str, float] = {}
+    parts["model"].train()
+    progress = progress_bar(start_step, settings.steps, settings.out.name)
+    for step in progress:
+        smooth_losses(running, train_step(step))
+        progress.set_postfix(**postfix(running))
+        done = step + 1
+        if is_due(done, settings.eval_every, settings.steps):
+            elapsed_s = time.perf_counter() - started
+            metrics = evaluate()
+            parts["model"].train()
+            record_evaluation(history, done, elapsed_s, running, metrics)
+        if is_due(done, settings.checkpoint_every, settings.steps):
+            write_checkpoint(checkpoint_path, parts, done, history,
+                             time.perf_counter() - started, settings.config)
+    return history, started

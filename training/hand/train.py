@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from training.common.checkpoints import CHECKPOINT_NAME
 from training.common.device import (
     add_device_argument,
     batch_to_device,
@@ -27,15 +25,11 @@ from training.common.device import (
     training_device,
 )
 from training.common.loop import (
+    LoopSettings,
     finish_run,
-    is_due,
     optimiser_step,
-    progress_bar,
-    record_evaluation,
-    resume,
-    smooth_losses,
+    run_steps,
     to_channels_last,
-    write_checkpoint,
 )
 from training.common.seeding import seed_everything
 from training.common.warm_restart import chained_command, start_from
@@ -59,8 +53,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=True,
         help="train the auxiliary tasks (visibility, segmentation, keypose)",
     )
+    add_run_arguments(parser, default_steps=24000)
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="finished run folder whose network weights this run starts from (warm restart)",
+    )
+    return parser.parse_args(argv)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, default_steps: int) -> None:
+    """Run folder, schedule, data and machine options both hand trainers take."""
     parser.add_argument("--out", type=Path, required=True, help="run folder")
-    parser.add_argument("--steps", type=int, default=24000)
+    parser.add_argument("--steps", type=int, default=default_steps)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-3)
     parser.add_argument("--weight-decay", type=float, default=DEFAULT_WEIGHT_DECAY)
@@ -71,12 +77,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="prefix of the training seeds (default: all in splits.json)",
     )
     parser.add_argument("--val-frames", type=int, default=500)
-    parser.add_argument(
-        "--init-from",
-        type=Path,
-        default=None,
-        help="finished run folder whose network weights this run starts from (warm restart)",
-    )
     parser.add_argument("--eval-every", type=int, default=2000)
     parser.add_argument("--checkpoint-every", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
@@ -84,7 +84,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", type=Path, default=Path("data/cache"))
     parser.add_argument("--render-workers", type=int, default=2)
     add_device_argument(parser)
-    return parser.parse_args(argv)
 
 
 def learning_rate_factor(step: int, total_steps: int) -> float:
@@ -98,9 +97,15 @@ def learning_rate_factor(step: int, total_steps: int) -> float:
 def command_line(config: dict) -> str:
     """The train command that reproduces a run (stored in exported metadata), preceded by its
     warm-restart chain."""
+    flags = [f"--arch {config['arch']}", "--aux" if config["aux"] else "--no-aux",
+             *run_flags(config)]
+    return chained_command(config, "python -m training.hand.train " + " ".join(flags))
+
+
+def run_flags(config: dict) -> list[str]:
+    """The `add_run_arguments` flags that shape a run (defaults omitted where the shipped
+    commands omit them)."""
     flags = [
-        f"--arch {config['arch']}",
-        "--aux" if config["aux"] else "--no-aux",
         f"--steps {config['steps']}",
         f"--batch-size {config['batch_size']}",
         f"--lr {config['lr']}",
@@ -108,12 +113,15 @@ def command_line(config: dict) -> str:
         f"--threads {config['threads']}",
         f"--out {config['out']}",
     ]
-    if config["weight_decay"] != DEFAULT_WEIGHT_DECAY:  # the shipped commands omit the default
+    if config["weight_decay"] != DEFAULT_WEIGHT_DECAY:
         flags.append(f"--weight-decay {config['weight_decay']:g}")
     if config.get("train_frames"):
         flags.append(f"--train-frames {config['train_frames']}")
-    flags += device_flag(config)
-    return chained_command(config, "python -m training.hand.train " + " ".join(flags))
+    return flags + device_flag(config)
+
+
+def loop_settings(args: argparse.Namespace, config: dict) -> LoopSettings:
+    return LoopSettings(args.out, args.steps, args.eval_every, args.checkpoint_every, config)
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -137,32 +145,24 @@ def train(args: argparse.Namespace) -> dict:
         optimizer, lambda step: learning_rate_factor(step, args.steps)
     )
     parts = {"model": model, "criterion": criterion, "optimizer": optimizer, "scheduler": scheduler}
-    checkpoint_path = args.out / CHECKPOINT_NAME
-    start_step, history, elapsed_s = resume(checkpoint_path, parts)
 
-    model.train()
-    started = time.perf_counter() - elapsed_s
-    running: dict[str, float] = {}
-    progress = progress_bar(start_step, args.steps, args.out.name)
-    for step in progress:
+    def train_step(step: int) -> dict[str, float]:
         # Batches depend only on (seed, step), so a resumed run sees the same data.
         rng = np.random.default_rng([args.seed, step])
         indices = rng.integers(0, train_batches.size, args.batch_size)
         batch = batch_to_device(train_batches.batch(indices, rng), device)
         loss, losses = criterion(model(batch.inputs), batch)
         optimiser_step(loss, optimizer, scheduler)
-        smooth_losses(running, losses)
-        progress.set_postfix(heat=f"{running['heatmaps']:.3f}", pres=f"{running['presence']:.3f}")
-        done = step + 1
-        if is_due(done, args.eval_every, args.steps):
-            elapsed_s = time.perf_counter() - started
-            metrics = validate(model, val_seeds)
-            model.train()
-            record_evaluation(history, done, elapsed_s, running, metrics)
-        if is_due(done, args.checkpoint_every, args.steps):
-            elapsed_s = time.perf_counter() - started
-            write_checkpoint(checkpoint_path, parts, done, history, elapsed_s, config)
+        return losses
 
+    history, started = run_steps(
+        loop_settings(args, config),
+        parts,
+        train_step,
+        lambda: validate(model, val_seeds),
+        lambda running: {"heat": f"{running['heatmaps']:.3f}",
+                         "pres": f"{running['presence']:.3f}"},
+    )
     summary = {
         "config": config,
         "train_seeds": [train_seeds.start, train_seeds.stop],

@@ -10,79 +10,31 @@ through the core's `RefinerDecoder`.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from training.common.checkpoints import CHECKPOINT_NAME
-from training.common.device import (
-    add_device_argument,
-    batch_to_device,
-    device_flag,
-    training_device,
-)
-from training.common.loop import (
-    finish_run,
-    is_due,
-    optimiser_step,
-    progress_bar,
-    record_evaluation,
-    resume,
-    smooth_losses,
-    to_channels_last,
-    write_checkpoint,
-)
+from training.common.device import batch_to_device, training_device
+from training.common.loop import finish_run, optimiser_step, run_steps, to_channels_last
 from training.common.seeding import seed_everything
 from training.hand.data import load_or_render, split_seeds
 from training.hand.losses import heatmap_loss
 from training.hand.networks import build_refiner_net
 from training.hand.refiner_data import RefinerBatches
-from training.hand.train import learning_rate_factor
+from training.hand.train import add_run_arguments, learning_rate_factor, loop_settings, run_flags
 from training.hand.validation import validate_refiner
-
-DEFAULT_WEIGHT_DECAY = 1e-4
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train the hand refiner on synthetic depth.")
-    parser.add_argument("--out", type=Path, required=True, help="run folder")
-    parser.add_argument("--steps", type=int, default=20000)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=5e-3)
-    parser.add_argument("--weight-decay", type=float, default=DEFAULT_WEIGHT_DECAY)
-    parser.add_argument(
-        "--train-frames", type=int, default=None,
-        help="prefix of the training seeds (default: all in splits.json)",
-    )
-    parser.add_argument("--val-frames", type=int, default=500)
-    parser.add_argument("--eval-every", type=int, default=2000)
-    parser.add_argument("--checkpoint-every", type=int, default=250)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--cache-dir", type=Path, default=Path("data/cache"))
-    parser.add_argument("--render-workers", type=int, default=2)
-    add_device_argument(parser)
+    add_run_arguments(parser, default_steps=20000)
     return parser.parse_args(argv)
 
 
 def command_line(config: dict) -> str:
     """The command that reproduces a run (stored in exported metadata)."""
-    flags = [
-        f"--steps {config['steps']}",
-        f"--batch-size {config['batch_size']}",
-        f"--lr {config['lr']}",
-        f"--seed {config['seed']}",
-        f"--threads {config['threads']}",
-        f"--out {config['out']}",
-    ]
-    if config["weight_decay"] != DEFAULT_WEIGHT_DECAY:
-        flags.append(f"--weight-decay {config['weight_decay']:g}")
-    if config.get("train_frames"):
-        flags.append(f"--train-frames {config['train_frames']}")
-    flags += device_flag(config)
-    return "python -m training.hand.train_refiner " + " ".join(flags)
+    return "python -m training.hand.train_refiner " + " ".join(run_flags(config))
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -101,31 +53,22 @@ def train(args: argparse.Namespace) -> dict:
         optimizer, lambda step: learning_rate_factor(step, args.steps)
     )
     parts = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
-    checkpoint_path = args.out / CHECKPOINT_NAME
-    start_step, history, elapsed_s = resume(checkpoint_path, parts)
 
-    model.train()
-    started = time.perf_counter() - elapsed_s
-    running: dict[str, float] = {}
-    progress = progress_bar(start_step, args.steps, args.out.name)
-    for step in progress:
+    def train_step(step: int) -> dict[str, float]:
         # Crops depend only on (seed, step), so a resumed run sees the same data.
         rng = np.random.default_rng([args.seed, step])
         batch = batch_to_device(crops.batch(rng, args.batch_size), device)
         loss = heatmap_loss(model(batch.inputs)["heatmaps"], batch.heatmaps)
         optimiser_step(loss, optimizer, scheduler)
-        smooth_losses(running, {"heatmaps": float(loss.detach())})
-        progress.set_postfix(heat=f"{running['heatmaps']:.3f}")
-        done = step + 1
-        if is_due(done, args.eval_every, args.steps):
-            elapsed_s = time.perf_counter() - started
-            metrics = validate_refiner(model, val_seeds)
-            model.train()
-            record_evaluation(history, done, elapsed_s, running, metrics)
-        if is_due(done, args.checkpoint_every, args.steps):
-            elapsed_s = time.perf_counter() - started
-            write_checkpoint(checkpoint_path, parts, done, history, elapsed_s, config)
+        return {"heatmaps": float(loss.detach())}
 
+    history, started = run_steps(
+        loop_settings(args, config),
+        parts,
+        train_step,
+        lambda: validate_refiner(model, val_seeds),
+        lambda running: {"heat": f"{running['heatmaps']:.3f}"},
+    )
     summary = {
         "config": config,
         "train_seeds": [train_seeds.start, train_seeds.stop],
