@@ -25,7 +25,7 @@ from hand_pose_ros.core.hand_estimator import (
     HandEstimate,
     HandEstimator,
 )
-from hand_pose_ros.core.model_metadata import HAND_POSE_TASK
+from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, HAND_REFINER_TASK
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.nodes import pose_node_base
 from hand_pose_ros.nodes.hand_pose_parameters import (
@@ -149,11 +149,16 @@ class HandPoseNode(PoseNodeBase):
             if configured
             else pose_node_base.shipped_model_path(SHIPPED_REFINER_NAME)
         )
-        return OnnxModel(
-            path,
-            providers=list(self._param("providers")),
-            intra_op_threads=int(self._param("intra_op_threads")),
-        )
+        try:
+            return OnnxModel(
+                path,
+                providers=list(self._param("providers")),
+                intra_op_threads=int(self._param("intra_op_threads")),
+                expected_task=HAND_REFINER_TASK,
+            )
+        except Exception as error:
+            message = f"cannot load the hand refiner ('refiner_model'): {error}"
+            raise RuntimeError(message) from error
 
     def _extra_diagnostic_values(self) -> dict[str, str | float | int]:
         refiner = self.estimator.refiner if self.estimator is not None else None

@@ -6,8 +6,6 @@ import copy
 
 import numpy as np
 import pytest
-from conftest import build_refiner_model, refiner_metadata
-from test_hand_estimator import IMAGE_HW, ramp_depth, right_hand_heatmaps
 
 from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.core.hand_estimator import HandEstimator
@@ -15,6 +13,8 @@ from hand_pose_ros.core.hand_refiner import HandRefiner, RefinerDecoder
 from hand_pose_ros.core.heatmaps import heatmap_to_input_px, render_gaussian_heatmaps
 from hand_pose_ros.core.model_metadata import ModelLoadError, validate_metadata
 from hand_pose_ros.core.model_runtime import OnnxModel
+from tests.core.refiner_stand_in import build_refiner_model, refiner_metadata
+from tests.core.test_hand_estimator import IMAGE_HW, ramp_depth, right_hand_heatmaps
 
 K = 21
 CROP_PX, STRIDE = 32, 4

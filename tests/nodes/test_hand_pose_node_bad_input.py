@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from diagnostic_msgs.msg import DiagnosticStatus
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 
@@ -19,6 +20,7 @@ from hand_pose_ros.nodes.hand_pose_node import (
     DROP_BAD_PARAMETER,
     DROP_MALFORMED,
     DROP_NO_CAMERA_INFO,
+    DROP_NO_MODEL,
     DROP_NO_VALID_DEPTH,
     DROP_SIZE_MISMATCH,
 )
@@ -183,14 +185,19 @@ def test_unusable_refiner_keeps_node_up(
     with InProcessHarness(parameters, context=ros_context) as harness:
         node = harness.node
         assert node.estimator is None and node.model_error
-        expected = "needs a 'hand_keypoints_crop' model" if kind == "hand_model_as_refiner" else (
-            refiner.name
+        expected = (
+            "this node needs a 'hand_keypoints_crop' model"
+            if kind == "hand_model_as_refiner"
+            else refiner.name
         )
-        assert expected in node.model_error
+        assert expected in node.model_error and "cannot load the hand refiner" in node.model_error
         assert harness.wait_for_connections()
-        bad_input.expect_model_error_reported(
-            harness, "hand", lambda: fm.frame(_next_index()), WAIT_S
-        )
+        for _ in range(2):
+            _expect_drop(harness, DROP_NO_MODEL, *fm.frame(_next_index()))
+        assert harness.spin_until(lambda: len(harness.sink.diagnostics) > 0, WAIT_S)
+        status = harness.sink.diagnostics[-1]
+        assert status.level == DiagnosticStatus.ERROR
+        assert "cannot load the hand refiner" in status.message
 
 
 # ---------------------------------------------------------------------------- parameters

@@ -27,7 +27,7 @@ from hand_pose_ros.nodes import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SET_BY_LAUNCH = {"model", "use_depth", "video_model"}
+SET_BY_LAUNCH = {"model", "refiner_model", "use_depth", "video_model"}
 
 
 class _Recorder:
