@@ -88,6 +88,7 @@ def _run_wearable(args: argparse.Namespace, source) -> dict:
         node_parameters={"refiner_model": args.refiner_model},
     )
     summary = summarize(result, accuracy(result), _run_info(args, source, "wearable"))
+    summary["refiner"] = result.extra.get("refiner")
     return _finish(summary, write_mosaic(result, Path(args.out) / MOSAIC_NAME), args)
 
 

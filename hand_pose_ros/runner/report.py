@@ -116,8 +116,14 @@ def format_timing_lines(summary: dict) -> list[str]:
 
 def format_report(summary: dict) -> str:
     """The lines the runner prints for a wearable run."""
+    refiner = summary.get("refiner")
     lines = [
         *format_timing_lines(summary),
+        (
+            f"refiner: {refiner['name']} ({refiner['path']}), {refiner['passes']} pass(es) per hand"
+            if refiner
+            else "refiner: none"
+        ),
         f"hands detected per frame: {fmt(summary['hands_per_frame'])}",
     ]
     acc = summary.get("accuracy")

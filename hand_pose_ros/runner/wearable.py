@@ -78,7 +78,7 @@ def run_wearable(
         return record
 
     with InProcessHarness(parameters) as harness:
-        return run_through_node(
+        result = run_through_node(
             harness,
             source,
             lambda frame: harness.publish_frame(frame.image, frame.camera_info),
@@ -86,6 +86,15 @@ def run_wearable(
             rate_hz,
             frame_timeout_s,
         )
+        estimator = harness.node.estimator
+        if estimator is not None and estimator.refiner is not None:
+            refiner = estimator.refiner.model
+            result.extra["refiner"] = {
+                "name": refiner.name,
+                "path": str(refiner.path),
+                "passes": estimator.refiner_passes,
+            }
+        return result
 
 
 def accuracy(result: RunResult) -> dict[str, Any] | None:

@@ -68,12 +68,29 @@ def test_synthetic_run_writes_pictures_and_summary(
     for key in ("pck@0.1", "mean_3d_error_mm", "presence_accuracy"):
         assert key in accuracy
     assert "PCK@0.1" in stdout and "latency" in stdout and "frames/s" in stdout
+    # The node's default second stage ran, and the summary says which.
+    assert summary["refiner"]["name"] == "hand_refiner_tiny" and summary["refiner"]["passes"] >= 1
+    assert "refiner: hand_refiner_tiny" in stdout
     mosaic = out / MOSAIC_NAME
     with PilImage.open(mosaic) as picture:
         assert picture.mode == "RGB"
         assert picture.width >= 2 * WIDTH and picture.height >= HEIGHT
         pixels = np.asarray(picture)
     assert pixels.std() > 10  # a real picture, not a blank canvas
+
+
+def test_refiner_can_be_switched_off(
+    tmp_path: Path, runner_model: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "first_stage_only"
+    code, stdout, stderr = _run(
+        ["--pipeline", "wearable", "--frames", "5", "--model", str(runner_model),
+         "--refiner-model", "none", "--out", str(out)],
+        capsys,
+    )
+    assert code == 0, stderr
+    assert _summary(out)["refiner"] is None and "refiner: none" in stdout
+    assert _summary(out)["frames"]["keypoints_received"] == 5
 
 
 def _write_png_folder(folder: Path, frames: int, intrinsics_text: str, name: str) -> None:
