@@ -28,14 +28,12 @@ from training.hand.export import OPSET, PARITY_TOLERANCE, OutputsInOrder, check_
 from training.hand.metadata import build_refiner_metadata
 from training.hand.networks import build_refiner_net
 from training.hand.refiner_data import (
-    CENTRE_JITTER,
     CROP_SPEC,
     REFINER_INPUT_SPEC,
-    SCALE_JITTER,
     hand_crop,
     labelled_hands,
 )
-from training.hand.train_refiner import command_line
+from training.hand.train_refiner import command_line, crop_jitter
 
 PARITY_CROPS = 16
 
@@ -76,11 +74,12 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
     )
     complexity = count_complexity(out)
     train_seeds = split_seeds("train", config.get("train_frames"))
+    jitter = crop_jitter(config)
     training = {
         "data": "crops around the labelled hands of synthetic egocentric depth frames "
         f"(hand_pose_ros.synthetic.render_frame at {INPUT_SPEC['width']}x"
         f"{INPUT_SPEC['height']}), left hands mirrored; crop centre jitter "
-        f"{CENTRE_JITTER} and log-size jitter {SCALE_JITTER} (standard deviations)",
+        f"{jitter.centre:g} and log-size jitter {jitter.log_scale:g} (standard deviations)",
         "train_seeds": [train_seeds.start, train_seeds.stop],
         "architecture": "tiny encoder + fusion decoder, one heatmap per keypoint",
         "steps": state["step"],

@@ -25,10 +25,15 @@ REFINER_INPUT_SPEC = {
 """Refiner input (export copies it to metadata): 64x64 crops, 1.3x the keypoints' box."""
 
 REFINER_STRIDE = 4
-CENTRE_JITTER = 0.08
-"""Standard deviation of the crop centre's offset, as a fraction of the hand box side."""
-SCALE_JITTER = 0.12
-"""Standard deviation of the log of the crop size factor."""
+
+@dataclass(frozen=True)
+class CropJitter:
+    """How far training crops stray from the labelled box, as the first stage's boxes do."""
+
+    centre: float = 0.08  # standard deviation of the centre offset, fraction of the box side
+    log_scale: float = 0.12  # standard deviation of the log of the crop size factor
+
+
 MIN_VISIBLE_KEYPOINTS = 3
 """A hand is a training crop when at least this many of its keypoints are visible."""
 
@@ -49,12 +54,17 @@ def labelled_hands(arrays: dict[str, np.ndarray]) -> np.ndarray:
     return np.argwhere(usable)
 
 
-def hand_crop(uv_px: np.ndarray, side: int, rng: np.random.Generator | None = None) -> HandCrop:
+def hand_crop(
+    uv_px: np.ndarray,
+    side: int,
+    rng: np.random.Generator | None = None,
+    jitter: CropJitter = CropJitter(),
+) -> HandCrop:
     """The crop around labelled keypoints; jittered when ``rng`` is given."""
     centre, box_side = keypoint_box(uv_px)
     if rng is not None:
-        centre = centre + rng.normal(0.0, CENTRE_JITTER, 2) * box_side
-        box_side *= float(np.exp(rng.normal(0.0, SCALE_JITTER)))
+        centre = centre + rng.normal(0.0, jitter.centre, 2) * box_side
+        box_side *= float(np.exp(rng.normal(0.0, jitter.log_scale)))
     return crop_around(centre, box_side, CROP_SPEC, mirrored=side == MIRRORED_SIDE)
 
 
@@ -72,8 +82,9 @@ def heatmap_targets(uv_px: np.ndarray, in_frame: np.ndarray, crop: HandCrop) -> 
 class RefinerBatches:
     """Random jittered crops of the labelled hands of cached frames, with their targets."""
 
-    def __init__(self, arrays: dict[str, np.ndarray]):
+    def __init__(self, arrays: dict[str, np.ndarray], jitter: CropJitter = CropJitter()):
         self.arrays = arrays
+        self.jitter = jitter
         self.hands = labelled_hands(arrays)
         self.size = len(self.hands)
 
@@ -83,7 +94,7 @@ class RefinerBatches:
         targets = []
         for row, (frame, side) in enumerate(self.hands[rng.integers(0, self.size, batch_size)]):
             uv = self.arrays["keypoints_uv"][frame, side].astype(np.float64)
-            crop = hand_crop(uv, int(side), rng)
+            crop = hand_crop(uv, int(side), rng, self.jitter)
             depth = self.arrays["depth_m"][frame].astype(np.float32)
             crop_input(depth, crop, CROP_SPEC, out=inputs[row, 0])
             in_frame = self.arrays["visibility"][frame, side] > 0

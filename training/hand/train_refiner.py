@@ -21,7 +21,7 @@ from training.common.seeding import seed_everything
 from training.hand.data import load_or_render, split_seeds
 from training.hand.losses import heatmap_loss
 from training.hand.networks import build_refiner_net
-from training.hand.refiner_data import RefinerBatches
+from training.hand.refiner_data import CropJitter, RefinerBatches
 from training.hand.train import add_run_arguments, learning_rate_factor, loop_settings, run_flags
 from training.hand.validation import validate_refiner
 
@@ -29,12 +29,26 @@ from training.hand.validation import validate_refiner
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train the hand refiner on synthetic depth.")
     add_run_arguments(parser, default_steps=20000)
+    parser.add_argument("--centre-jitter", type=float, default=CropJitter.centre,
+                        help="std of the crop centre's offset, fraction of the hand box side")
+    parser.add_argument("--scale-jitter", type=float, default=CropJitter.log_scale,
+                        help="std of the log of the crop size factor")
     return parser.parse_args(argv)
+
+
+def crop_jitter(config: dict) -> CropJitter:
+    """A run's jitter (runs recorded before the flags existed used the defaults)."""
+    return CropJitter(config.get("centre_jitter", CropJitter.centre),
+                      config.get("scale_jitter", CropJitter.log_scale))
 
 
 def command_line(config: dict) -> str:
     """The command that reproduces a run (stored in exported metadata)."""
-    return "python -m training.hand.train_refiner " + " ".join(run_flags(config))
+    flags = run_flags(config)
+    jitter = crop_jitter(config)
+    if jitter != CropJitter():
+        flags += [f"--centre-jitter {jitter.centre:g}", f"--scale-jitter {jitter.log_scale:g}"]
+    return "python -m training.hand.train_refiner " + " ".join(flags)
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -45,7 +59,9 @@ def train(args: argparse.Namespace) -> dict:
     config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     train_seeds = split_seeds("train", args.train_frames)
     val_seeds = split_seeds("validation", args.val_frames)
-    crops = RefinerBatches(load_or_render(train_seeds, args.cache_dir, args.render_workers))
+    crops = RefinerBatches(
+        load_or_render(train_seeds, args.cache_dir, args.render_workers), crop_jitter(config)
+    )
 
     model = to_channels_last(build_refiner_net()).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
