@@ -8,7 +8,7 @@ plumbing adds to the network; with the refiner (the default) its run on the crop
 frame's hands is timed too.
 
     .venv/bin/python bench/hand_node_latency.py [--frames 500] [--model PATH]
-        [--refiner-model PATH|none]
+        [--refiner-model PATH|none] [--refiner-passes N]
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from hand_pose_ros.core.hand_crops import crop_input  # noqa: E402
+from hand_pose_ros.core.hand_estimator import DEFAULT_REFINER_PASSES  # noqa: E402
 from hand_pose_ros.core.preprocess import make_network_input  # noqa: E402
 from hand_pose_ros.nodes.hand_pose_node import shipped_model_path  # noqa: E402
 from hand_pose_ros.ros.camera_info import (  # noqa: E402
@@ -164,7 +165,11 @@ def _refiner_only(harness: InProcessHarness, frames, count: int) -> np.ndarray |
 def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[Row]:
     frames = _frames(width, height, args.seed)
     resolution = f"{width}x{height}"
-    parameters = {"model": args.model, "refiner_model": args.refiner_model}
+    parameters = {
+        "model": args.model,
+        "refiner_model": args.refiner_model,
+        "refiner_passes": args.refiner_passes,
+    }
     with InProcessHarness(parameters) as harness:
         if harness.node.estimator is None:
             raise SystemExit(f"error: {harness.node.model_error}")
@@ -272,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--refiner-model", default="", help="refiner (default: the shipped one; 'none': off)"
     )
+    parser.add_argument(
+        "--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES, help="refiner runs per hand"
+    )
     parser.add_argument("--seed", type=int, default=0, help="synthetic sequence seed")
     parser.add_argument(
         "--flood-factor",
@@ -290,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     model = args.model or str(shipped_model_path())
     print(
         f"hand_pose_node latency bench: model {model}, refiner "
-        f"{args.refiner_model or 'shipped'}, {args.frames} frames per mode after "
+        f"{args.refiner_model or 'shipped'} ({args.refiner_passes} pass(es)), {args.frames} "
+        f"frames per mode after "
         f"{args.warmup} warm-up, one process, real DDS (publish depth -> keypoints received)"
     )
     print(format_table(rows))

@@ -14,6 +14,7 @@ from hand_pose_ros.core.hand_crops import (
     crop_around,
     crop_input,
     keypoint_box,
+    percentile,
 )
 
 SPEC = CropSpec(
@@ -105,3 +106,12 @@ def test_spec_from_metadata_refuses_non_square_crops() -> None:
              "reference_percentile": 20.0, "invalid_value": 1.0, "mirrored_side": "left"}
     with pytest.raises(ValueError, match="square"):
         CropSpec.from_metadata(block)
+
+
+@given(
+    values=st.lists(st.floats(0.125, 5.0, width=32), min_size=1, max_size=300),
+    q=st.floats(0.0, 100.0),
+)
+def test_percentile_matches_numpys_linear_percentile(values, q) -> None:
+    array = np.array(values, np.float32)
+    assert percentile(array, q) == pytest.approx(float(np.percentile(array, q)), abs=1e-6)
