@@ -17,6 +17,12 @@ HAND_FIRST_RUN ?= runs/hand_tiny_aux_60k
 HAND_RUN ?= runs/hand_tiny_aux_60k_wr0.005
 HAND_MODEL ?= hand_pose_ros/models/hand_tiny_multitask.onnx
 HAND_ABLATION ?= runs/hand_ablation_6k
+# The hand refiner (second stage, on by default in the node) and the in-budget two-stage
+# variant it was compared with: the slim first stage, refined twice per hand.
+HAND_REFINER_RUN ?= runs/hand_refiner
+HAND_REFINER ?= hand_pose_ros/models/hand_refiner_tiny.onnx
+HAND_SLIM_RUN ?= runs/hand_slim_aux
+HAND_SLIM_MODEL ?= runs/hand_slim_multitask.onnx
 
 # The shipped body model (LitePose-XS at 256x192) and its ablation (7x7 vs 3x3, fusion vs plain).
 # Three cosine cycles (5000, 5000, 3000 steps): each later one a warm restart from the one
@@ -44,8 +50,8 @@ VIDEO_ABLATION_SEQUENCES ?= 20
 VIDEO_ABLATION_FLAGS = --steps 4000 --batch-size 8 --clip-length 4 --train-sequences 240 \
 	--val-sequences 16 --seed 0 --threads 1
 
-.PHONY: venv test lint demo bench hand-model hand-ablation body-model body-ablation video-model \
-	video-ablation clean distclean
+.PHONY: venv test lint demo bench hand-model hand-refiner hand-slim hand-ablation body-model \
+	body-ablation video-model video-ablation clean distclean
 
 venv: $(STAMP)
 
@@ -84,6 +90,21 @@ hand-model: $(STAMP)
 	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --split test --embed
 	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --split test --width 224 --height 172 --embed
 	$(PY) -m training.common.model_card $(HAND_MODEL)
+
+hand-refiner: $(STAMP)
+	$(PY) -m training.hand.train_refiner --steps 20000 --threads 1 --out $(HAND_REFINER_RUN)
+	$(PY) -m training.hand.export_refiner --run $(HAND_REFINER_RUN) --out $(HAND_REFINER)
+	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER) --split test --embed
+	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER) --split test \
+		--width 224 --height 172 --embed
+	$(PY) -m training.common.model_card $(HAND_REFINER)
+
+hand-slim: $(STAMP)
+	$(PY) -m training.hand.train --arch slim --aux --steps 20000 --threads 1 --out $(HAND_SLIM_RUN)
+	$(PY) -m training.hand.export --run $(HAND_SLIM_RUN) --out $(HAND_SLIM_MODEL) \
+		--name hand_slim_multitask
+	$(PY) -m training.hand.evaluate --model $(HAND_SLIM_MODEL) --refiner $(HAND_REFINER) \
+		--refiner-passes 2 --split test
 
 hand-ablation: $(STAMP)
 	$(PY) -m training.hand.ablation --steps 6000 --threads 1 --out $(HAND_ABLATION)

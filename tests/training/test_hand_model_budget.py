@@ -1,5 +1,5 @@
 """The hand network's budget (Chidananda et al.: under 35 MFLOPs and 300 KB as fp32 ONNX),
-counted on exported files: the shipped one and a fresh export of the architecture."""
+counted on exported files: the shipped ones and fresh exports of the architectures."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from hand_pose_ros.nodes.hand_pose_node import shipped_model_path  # noqa: E402
+from hand_pose_ros.nodes.hand_pose_parameters import SHIPPED_REFINER_NAME  # noqa: E402
 from training.common.onnx_complexity import count_complexity  # noqa: E402
 from training.hand.data import INPUT_SPEC  # noqa: E402
 from training.hand.networks import build_hand_net  # noqa: E402
@@ -17,6 +18,8 @@ from training.hand.networks import build_hand_net  # noqa: E402
 MAX_FLOPS = 35e6
 MAX_FILE_BYTES = 300 * 1024
 MAX_PARAMS = 75_000
+HANDS = 2
+SLIM_REFINER_PASSES = 2
 
 
 def _export(arch: str, path: Path) -> Path:
@@ -41,3 +44,16 @@ def test_tiny_architecture_is_within_budget_and_baseline_is_not(tmp_path: Path) 
     # The comparison the ablation makes: the baseline costs several times more.
     assert baseline.flops > 4 * tiny.flops
     assert baseline.params > 4 * tiny.params
+
+
+def test_slim_first_stage_and_the_refiner_fit_the_budget_together(tmp_path: Path) -> None:
+    """The in-budget two-stage configuration (README): slim first stage, the shipped refiner
+    twice on each of two hands. The default pair (tiny + refiner) is over it."""
+    slim = count_complexity(_export("slim", tmp_path / "slim.onnx"))
+    tiny = count_complexity(_export("tiny", tmp_path / "tiny.onnx"))
+    refiner = count_complexity(shipped_model_path().with_name(SHIPPED_REFINER_NAME))
+    refiner_flops = HANDS * SLIM_REFINER_PASSES * refiner.flops
+    assert slim.flops + refiner_flops <= MAX_FLOPS
+    assert slim.file_bytes + refiner.file_bytes <= MAX_FILE_BYTES
+    assert slim.params + refiner.params <= MAX_PARAMS
+    assert tiny.flops + HANDS * refiner.flops > MAX_FLOPS
