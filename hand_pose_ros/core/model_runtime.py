@@ -31,12 +31,18 @@ INDEX_OUTPUT_ROLES = frozenset({"peak_indices"})
 """Outputs that hold indices; every other output holds numbers the decoders read as floats."""
 
 
+DENORMAL_AS_ZERO_KEY = "session.set_denormal_as_zero"
+
+
 def session_options(intra_op_threads: int = 1) -> ort.SessionOptions:
     """Options for a latency-bound single-frame pipeline.
 
     One inter-op thread and sequential execution: the tiny graphs this package runs have no
     parallel branches worth a thread hand-off, and the node shares the machine with its camera
     driver. ``intra_op_threads`` = 1 runs kernels on the calling thread (no pool, no spinning).
+    Denormal floats are flushed to zero: some CPUs take microcode assists on them, and on one
+    such machine LitePose-XS ran in 292 ms instead of 14 ms (its depthwise 7x7 convolutions);
+    values below 1e-38 change no keypoint.
     """
     if intra_op_threads < 1:
         raise ValueError(f"intra_op_threads must be >= 1, got {intra_op_threads}")
@@ -46,6 +52,7 @@ def session_options(intra_op_threads: int = 1) -> ort.SessionOptions:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # Errors only: ORT's info/warnings would flood node logs.
+    options.add_session_config_entry(DENORMAL_AS_ZERO_KEY, "1")
     return options
 
 

@@ -9,7 +9,7 @@ import onnxruntime as ort
 import pytest
 
 from hand_pose_ros.core.model_metadata import METADATA_KEY, ModelLoadError, read_metadata
-from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.core.model_runtime import DENORMAL_AS_ZERO_KEY, OnnxModel
 
 
 def test_loads_model_and_exposes_metadata(make_model, make_metadata):
@@ -37,6 +37,7 @@ def test_session_options_are_latency_oriented(make_model):
     assert options.inter_op_num_threads == 1
     assert options.execution_mode == ort.ExecutionMode.ORT_SEQUENTIAL
     assert options.graph_optimization_level == ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    assert options.get_session_config_entry(DENORMAL_AS_ZERO_KEY) == "1"
 
 
 def test_run_feeds_the_input_and_returns_outputs_by_name(make_model):
