@@ -26,33 +26,36 @@ def output_spec(roles: tuple[str, ...]) -> dict[str, dict]:
 
 
 def build_metadata(model_name: str, roles: tuple[str, ...], training: dict) -> dict:
+    """Metadata of a first-stage hand model (task hand_pose_2.5d) with the given outputs."""
     return {
-        "format_version": 1,
-        "task": HAND_POSE_TASK,
-        "model_name": model_name,
-        "keypoint_names": list(HAND_KEYPOINT_NAMES),
-        "skeleton": [list(edge) for edge in HAND_SKELETON_EDGES],
-        "sides": list(HAND_SIDES),
+        **_hand_layout(HAND_POSE_TASK, model_name),
         "keyposes": list(HAND_KEYPOSES),
         "input": dict(INPUT_SPEC),
         "outputs": output_spec(roles),
-        "heatmap_sigma_px": HEATMAP_SIGMA_PX,
         "training": training,
         "metrics": {},
     }
 
 
 def build_refiner_metadata(model_name: str, training: dict) -> dict:
+    """Metadata of a hand refiner (task hand_keypoints_crop)."""
+    return {
+        **_hand_layout(HAND_REFINER_TASK, model_name),
+        "input": dict(REFINER_INPUT_SPEC),
+        "outputs": {"heatmaps": {"name": "heatmaps", "stride": REFINER_STRIDE}},
+        "training": training,
+        "metrics": {},
+    }
+
+
+def _hand_layout(task: str, model_name: str) -> dict:
+    """What both hand stages declare alike: the keypoints, skeleton, sides and target width."""
     return {
         "format_version": 1,
-        "task": HAND_REFINER_TASK,
+        "task": task,
         "model_name": model_name,
         "keypoint_names": list(HAND_KEYPOINT_NAMES),
         "skeleton": [list(edge) for edge in HAND_SKELETON_EDGES],
         "sides": list(HAND_SIDES),
-        "input": dict(REFINER_INPUT_SPEC),
-        "outputs": {"heatmaps": {"name": "heatmaps", "stride": REFINER_STRIDE}},
         "heatmap_sigma_px": HEATMAP_SIGMA_PX,
-        "training": training,
-        "metrics": {},
     }
