@@ -17,6 +17,10 @@ from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info  # noqa: E40
 from hand_pose_ros.ros.image_conversions import metres_to_depth_image  # noqa: E402
 from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
 from hand_pose_ros.synthetic import render_frame  # noqa: E402
+from tests.training.warm_restart_checks import (  # noqa: E402
+    assert_chain_recorded,
+    largest_weight_change,
+)
 from training.common.onnx_complexity import count_complexity  # noqa: E402
 from training.common.onnx_metadata import read_onnx_metadata  # noqa: E402
 from training.hand.data import load_or_render, split_seeds  # noqa: E402
@@ -108,3 +112,19 @@ def test_export_is_self_describing_and_runs_in_the_node(trained_run: Path, tmp_p
         result = harness.wait_for_keypoints(key, 5.0)
     assert result is not None
     assert len(result.cloud) == 2 * len(HAND_KEYPOINT_NAMES)
+
+
+def test_warm_restart_starts_from_the_run_and_counts_the_chain(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    parent_steps = torch.load(trained_run / "checkpoint.pt", weights_only=False)["step"]
+    restart = tmp_path / "restart"
+    train_main([*SMALL_RUN, "--init-from", str(trained_run), "--eval-every", "1",
+                "--cache-dir", str(trained_run.parent / "cache"), "--out", str(restart),
+                "--steps", "1", "--lr", "1e-3"])
+    assert largest_weight_change(trained_run, restart) < 0.01
+    metadata = read_onnx_metadata(export(restart, tmp_path / "restart.onnx", "restart")["model"])
+    assert_chain_recorded(metadata["training"], "hand", trained_run, restart, parent_steps)
+    assert metadata["training"]["command"].split(" && ")[1].startswith(
+        "python -m training.hand.train_refiner"
+    )

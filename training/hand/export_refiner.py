@@ -23,6 +23,7 @@ from hand_pose_ros.core.hand_crops import crop_input
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
+from training.common.warm_restart import chain_totals
 from training.hand.data import INPUT_SPEC, load_or_render, split_seeds
 from training.hand.export import OPSET, PARITY_TOLERANCE, OutputsInOrder, check_parity
 from training.hand.metadata import build_refiner_metadata
@@ -73,6 +74,7 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
         dynamo=False,
     )
     complexity = count_complexity(out)
+    total_steps, total_time_s = chain_totals(state)
     train_seeds = split_seeds("train", config.get("train_frames"))
     jitter = crop_jitter(config)
     training = {
@@ -82,12 +84,13 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
         f"{jitter.centre:g} and log-size jitter {jitter.log_scale:g} (standard deviations)",
         "train_seeds": [train_seeds.start, train_seeds.stop],
         "architecture": "tiny encoder + fusion decoder, one heatmap per keypoint",
-        "steps": state["step"],
+        "steps": total_steps,
+        **({"warm_restart_at_step": config["init_steps"]} if config.get("init_steps") else {}),
         "batch_size": config["batch_size"],
         "lr": config["lr"],
         "weight_decay": config["weight_decay"],
         "seed": config["seed"],
-        "train_time_s": round(state["elapsed_s"], 1),
+        "train_time_s": total_time_s,
         "command": command_line(config),
     }
     metadata = build_refiner_metadata(model_name, training)

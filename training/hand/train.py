@@ -54,12 +54,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="train the auxiliary tasks (visibility, segmentation, keypose)",
     )
     add_run_arguments(parser, default_steps=24000)
-    parser.add_argument(
-        "--init-from",
-        type=Path,
-        default=None,
-        help="finished run folder whose network weights this run starts from (warm restart)",
-    )
     return parser.parse_args(argv)
 
 
@@ -83,6 +77,12 @@ def add_run_arguments(parser: argparse.ArgumentParser, default_steps: int) -> No
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cache-dir", type=Path, default=Path("data/cache"))
     parser.add_argument("--render-workers", type=int, default=2)
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="finished run folder whose network weights this run starts from (warm restart)",
+    )
     add_device_argument(parser)
 
 

@@ -2,9 +2,9 @@
 
     python -m training.hand.train_refiner --out runs/hand_refiner
 
-Same data (the cached training frames), resumable checkpoints and JSON metrics as
-`training.hand.train`; validation scores crops around the labelled hands of validation frames
-through the core's `RefinerDecoder`.
+Same data (the cached training frames), resumable checkpoints, warm restarts (`--init-from`)
+and JSON metrics as `training.hand.train`; validation scores crops around the labelled hands
+of validation frames through the core's `RefinerDecoder`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import torch
 from training.common.device import batch_to_device, training_device
 from training.common.loop import finish_run, optimiser_step, run_steps, to_channels_last
 from training.common.seeding import seed_everything
+from training.common.warm_restart import chained_command, start_from
 from training.hand.data import load_or_render, split_seeds
 from training.hand.losses import heatmap_loss
 from training.hand.networks import build_refiner_net
@@ -48,7 +49,7 @@ def command_line(config: dict) -> str:
     jitter = crop_jitter(config)
     if jitter != CropJitter():
         flags += [f"--centre-jitter {jitter.centre:g}", f"--scale-jitter {jitter.log_scale:g}"]
-    return "python -m training.hand.train_refiner " + " ".join(flags)
+    return chained_command(config, "python -m training.hand.train_refiner " + " ".join(flags))
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -65,6 +66,8 @@ def train(args: argparse.Namespace) -> dict:
 
     model = to_channels_last(build_refiner_net()).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    if args.init_from is not None:
+        start_from(args.init_from, model, config, (), command_line)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_factor(step, args.steps)
     )
