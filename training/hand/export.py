@@ -114,7 +114,15 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
     write_metadata(out, metadata)
     validation = load_or_render(split_seeds("validation", 16), Path(config["cache_dir"]))
     inputs = HandBatches(validation, augment=False).inputs.astype(np.float32)
-    parity = check_parity(out, wrapper, inputs)
+    return verify_and_report(out, wrapper, inputs)
+
+
+def verify_and_report(
+    out: Path, wrapper: torch.nn.Module, inputs: np.ndarray, input_name: str = INPUT_SPEC["name"]
+) -> dict:
+    """Refuse a written file ONNX Runtime does not reproduce torch with; print and return its
+    complexity and parity."""
+    parity = check_parity(out, wrapper, inputs, input_name)
     if parity > PARITY_TOLERANCE:
         raise SystemExit(f"ONNX output differs from torch by {parity:.2e} > {PARITY_TOLERANCE}")
     report = {"model": str(out), **count_complexity(out).as_dict(), "parity_max_abs": parity}

@@ -13,7 +13,6 @@ held-out figures.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
 from training.common.warm_restart import chain_totals
 from training.hand.data import INPUT_SPEC, load_or_render, split_seeds
-from training.hand.export import OPSET, PARITY_TOLERANCE, OutputsInOrder, check_parity
+from training.hand.export import OPSET, OutputsInOrder, verify_and_report
 from training.hand.metadata import build_refiner_metadata
 from training.hand.networks import build_refiner_net
 from training.hand.refiner_data import (
@@ -101,13 +100,8 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
         "per": "hand",
     }
     write_metadata(out, metadata)
-    parity = check_parity(out, wrapper, parity_crops(Path(config["cache_dir"])),
-                          REFINER_INPUT_SPEC["name"])
-    if parity > PARITY_TOLERANCE:
-        raise SystemExit(f"ONNX output differs from torch by {parity:.2e} > {PARITY_TOLERANCE}")
-    report = {"model": str(out), **complexity.as_dict(), "parity_max_abs": parity}
-    print(json.dumps(report, indent=2))
-    return report
+    crops = parity_crops(Path(config["cache_dir"]))
+    return verify_and_report(out, wrapper, crops, REFINER_INPUT_SPEC["name"])
 
 
 def main(argv: list[str] | None = None) -> None:
