@@ -144,18 +144,9 @@ class HandPoseNode(PoseNodeBase):
         configured = str(self._param("refiner_model"))
         if configured == NO_REFINER:
             return None
-        path = (
-            Path(configured).expanduser()
-            if configured
-            else pose_node_base.shipped_model_path(SHIPPED_REFINER_NAME)
-        )
+        path = pose_node_base.configured_model_path(configured, SHIPPED_REFINER_NAME)
         try:
-            return OnnxModel(
-                path,
-                providers=list(self._param("providers")),
-                intra_op_threads=int(self._param("intra_op_threads")),
-                expected_task=HAND_REFINER_TASK,
-            )
+            return self._open_model(path, HAND_REFINER_TASK)
         except Exception as error:
             message = f"cannot load the hand refiner ('refiner_model'): {error}"
             raise RuntimeError(message) from error

@@ -118,6 +118,12 @@ def shipped_model_path(file_name: str) -> Path:
     return packaged
 
 
+def configured_model_path(configured: str, shipped_name: str) -> Path:
+    """The file a model parameter names: its path (``~`` expanded), or the shipped model when
+    it is empty."""
+    return Path(configured).expanduser() if configured else shipped_model_path(shipped_name)
+
+
 def same_aspect(width_a: int, height_a: int, width_b: int, height_b: int) -> bool:
     """Whether two image sizes have the same aspect ratio (within ASPECT_TOLERANCE)."""
     aspect_a, aspect_b = width_a / height_a, width_b / height_b
@@ -333,19 +339,9 @@ class PoseNodeBase(Node):
             )
             self.get_logger().error(self.model_error)
             return
-        configured = self.get_parameter("model").value
-        path = (
-            Path(configured).expanduser()
-            if configured
-            else shipped_model_path(self.SHIPPED_MODEL_NAME)
-        )
+        path = configured_model_path(self._param("model"), self.SHIPPED_MODEL_NAME)
         try:
-            self.model = OnnxModel(
-                path,
-                providers=list(self.get_parameter("providers").value),
-                intra_op_threads=int(self.get_parameter("intra_op_threads").value),
-                expected_task=self.MODEL_TASK,
-            )
+            self.model = self._open_model(path, self.MODEL_TASK)
         except Exception as error:  # ModelLoadError, or anything ONNX Runtime raises.
             self.model = None
             self.model_error = f"cannot load {self.MODEL_KIND} model: {error}"
@@ -355,6 +351,15 @@ class PoseNodeBase(Node):
             )
             return
         self._build_estimator()
+
+    def _open_model(self, path: Path, expected_task: str) -> OnnxModel:
+        """An ONNX model of ``expected_task`` on the node's providers and threads."""
+        return OnnxModel(
+            path,
+            providers=list(self._param("providers")),
+            intra_op_threads=int(self._param("intra_op_threads")),
+            expected_task=expected_task,
+        )
 
     def _build_estimator(self) -> None:
         if self.model is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,11 +61,8 @@ class VideoPoseNode(BodyPoseNode):
         super().__init__(node_name, **node_kwargs)
 
     def _make_estimator(self, model: OnnxModel) -> VideoEstimator:
-        configured = str(self._param("video_model"))
-        path = (
-            Path(configured).expanduser()
-            if configured
-            else pose_node_base.shipped_model_path(SHIPPED_VIDEO_MODEL_NAME)
+        path = pose_node_base.configured_model_path(
+            str(self._param("video_model")), SHIPPED_VIDEO_MODEL_NAME
         )
         dkd = DkdModel(
             path,
