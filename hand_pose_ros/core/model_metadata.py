@@ -153,12 +153,8 @@ def _validate_refiner(metadata: dict, fail) -> None:
         raise fail("'input.invalid_value' must be a number")
     if spec.get("mirrored_side") not in sides:
         raise fail(f"'input.mirrored_side' must be one of the sides {sides}")
-    outputs = metadata.get("outputs")
-    heatmaps = outputs.get("heatmaps") if isinstance(outputs, dict) else None
-    if not isinstance(heatmaps, dict) or not isinstance(heatmaps.get("name"), str):
-        raise fail("'outputs.heatmaps' must be an object with a string 'name'")
-    if not _is_int(heatmaps.get("stride")) or heatmaps["stride"] <= 0:
-        raise fail("'outputs.heatmaps.stride' must be a positive integer")
+    outputs = _required_outputs(metadata.get("outputs"), ("heatmaps",), fail)
+    _validate_output_spec("heatmaps", outputs["heatmaps"], fail, strided=True)
 
 
 def _validate_input_tensor(spec: Any, fail) -> None:
@@ -189,21 +185,30 @@ def _validate_input(spec: Any, fail) -> None:
         raise fail("'input.invalid_value' must be a number")
 
 
-def _validate_outputs(metadata: dict, fail) -> None:
-    outputs = metadata.get("outputs")
+def _required_outputs(outputs: Any, roles: tuple[str, ...], fail) -> dict:
+    """The 'outputs' object, refused unless it is one and names every required role."""
     if not isinstance(outputs, dict):
         raise fail("'outputs' must be an object")
-    for role in REQUIRED_OUTPUT_ROLES:
+    for role in roles:
         if role not in outputs:
             raise fail(f"'outputs.{role}' is required")
+    return outputs
+
+
+def _validate_output_spec(role: str, spec: Any, fail, strided: bool) -> None:
+    """One output's description: an object with a name, and a stride for spatial outputs."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise fail(f"'outputs.{role}' must be an object with a string 'name'")
+    if strided and (not _is_int(spec.get("stride")) or spec["stride"] <= 0):
+        raise fail(f"'outputs.{role}.stride' must be a positive integer")
+
+
+def _validate_outputs(metadata: dict, fail) -> None:
+    outputs = _required_outputs(metadata.get("outputs"), REQUIRED_OUTPUT_ROLES, fail)
     for role, spec in outputs.items():
         if role not in REQUIRED_OUTPUT_ROLES + OPTIONAL_OUTPUT_ROLES:
             continue  # Unknown roles are tolerated: a newer export may add outputs we ignore.
-        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-            raise fail(f"'outputs.{role}' must be an object with a string 'name'")
-        strided = role in ("heatmaps", "segmentation")
-        if strided and (not _is_int(spec.get("stride")) or spec["stride"] <= 0):
-            raise fail(f"'outputs.{role}.stride' must be a positive integer")
+        _validate_output_spec(role, spec, fail, strided=role in ("heatmaps", "segmentation"))
     if "segmentation" in outputs:
         classes = outputs["segmentation"].get("classes")
         if not isinstance(classes, list) or not classes:
@@ -272,19 +277,10 @@ def _validate_body_input(spec: Any, fail) -> None:
 
 
 def _validate_body_outputs(outputs: Any, fail) -> None:
-    if not isinstance(outputs, dict):
-        raise fail("'outputs' must be an object")
-    for role in BODY_REQUIRED_OUTPUT_ROLES:
-        if role not in outputs:
-            raise fail(f"'outputs.{role}' is required")
+    outputs = _required_outputs(outputs, BODY_REQUIRED_OUTPUT_ROLES, fail)
     for role in BODY_REQUIRED_OUTPUT_ROLES + BODY_OPTIONAL_OUTPUT_ROLES + BODY_PEAK_OUTPUT_ROLES:
-        spec = outputs.get(role)
-        if spec is None:
-            continue
-        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-            raise fail(f"'outputs.{role}' must be an object with a string 'name'")
-        if not _is_int(spec.get("stride")) or spec["stride"] <= 0:
-            raise fail(f"'outputs.{role}.stride' must be a positive integer")
+        if role in outputs:
+            _validate_output_spec(role, outputs[role], fail, strided=True)
     tags = outputs["tags"]
     if not _is_int(tags.get("tag_dim", 1)) or tags.get("tag_dim", 1) < 1:
         raise fail("'outputs.tags.tag_dim' must be a positive integer")
