@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
         args.out.write_text(json.dumps(result, indent=2))
     if args.embed:
         target = args.refiner or args.model
-        target_metadata = read_onnx_metadata(target)
+        target_metadata = read_onnx_metadata(target) if args.refiner else metadata
         target_metadata["metrics"][f"{args.split}_{result['resolution']}"] = result
         write_metadata(target, target_metadata)
 
