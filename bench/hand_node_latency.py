@@ -123,11 +123,10 @@ def _flood(
     return node.frames_received - received_before, latencies, elapsed_s
 
 
-def _onnx_only(harness: InProcessHarness, frames, count: int) -> np.ndarray:
-    model = harness.node.model
-    inputs = [make_network_input(depth, model.input_spec) for _, _, depth in frames]
+def _run_times_s(model, inputs: list[np.ndarray], count: int) -> np.ndarray:
+    """Seconds of ``count`` OnnxModel.run calls cycling through ``inputs``, after a warm-up."""
     for network_input in inputs[:10]:
-        model.run(network_input)  # warm-up
+        model.run(network_input)
     times = np.empty(count)
     for i in range(count):
         network_input = inputs[i % len(inputs)]
@@ -135,6 +134,12 @@ def _onnx_only(harness: InProcessHarness, frames, count: int) -> np.ndarray:
         model.run(network_input)
         times[i] = time.perf_counter() - start
     return times
+
+
+def _onnx_only(harness: InProcessHarness, frames, count: int) -> np.ndarray:
+    model = harness.node.model
+    inputs = [make_network_input(depth, model.input_spec) for _, _, depth in frames]
+    return _run_times_s(model, inputs, count)
 
 
 def _refiner_only(harness: InProcessHarness, frames, count: int) -> np.ndarray | None:
@@ -151,15 +156,15 @@ def _refiner_only(harness: InProcessHarness, frames, count: int) -> np.ndarray |
             batches.append(np.stack([
                 crop_input(depth, crop, refiner.decoder.spec)[None] for crop in crops
             ]))
-    for batch in batches[:10]:
-        refiner.model.run(batch)  # warm-up
-    times = np.empty(count)
-    for i in range(count):
-        batch = batches[i % len(batches)]
-        start = time.perf_counter()
-        refiner.model.run(batch)
-        times[i] = time.perf_counter() - start
-    return times
+    return _run_times_s(refiner.model, batches, count)
+
+
+def _run_times_row(resolution: str, mode: str, times_s: np.ndarray, note: str) -> Row:
+    """A table row of isolated ONNX runs: every run counts as a frame in and out."""
+    times_ms = times_s * 1e3
+    count = len(times_ms)
+    return Row(resolution, mode, count, count, float(np.median(times_ms)),
+               float(np.percentile(times_ms, 90)), 1e3 / float(np.mean(times_ms)), note)
 
 
 def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[Row]:
@@ -218,30 +223,20 @@ def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[
             + (", ".join(f"{k} {v}" for k, v in sorted(drops.items())) or "none")
             + f"; lost before the node (DDS keep-last): {lost}",
         )
-        onnx_ms = _onnx_only(harness, frames, args.frames) * 1e3
-        onnx = Row(
+        onnx = _run_times_row(
             resolution,
             "ONNX only",
-            args.frames,
-            args.frames,
-            float(np.median(onnx_ms)),
-            float(np.percentile(onnx_ms, 90)),
-            1e3 / float(np.mean(onnx_ms)),
+            _onnx_only(harness, frames, args.frames),
             f"OnnxModel.run on {harness.node.model.input_width}x"
             f"{harness.node.model.input_height} input",
         )
         rows = [closed, flood, onnx]
         refiner_s = _refiner_only(harness, frames, args.frames)
         if refiner_s is not None:
-            refiner_ms = refiner_s * 1e3
-            rows.append(Row(
+            rows.append(_run_times_row(
                 resolution,
                 "refiner ONNX",
-                args.frames,
-                args.frames,
-                float(np.median(refiner_ms)),
-                float(np.percentile(refiner_ms, 90)),
-                1e3 / float(np.mean(refiner_ms)),
+                refiner_s,
                 "OnnxModel.run of the refiner on the crops of a frame's hands",
             ))
     return rows
