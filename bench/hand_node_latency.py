@@ -154,7 +154,7 @@ def _refiner_only(harness: InProcessHarness, frames, count: int) -> np.ndarray |
         crops = [refiner.decoder.crop_for(hand.uv_px, hand.side) for hand in hands]
         if crops:
             batches.append(np.stack([
-                crop_input(depth, crop, refiner.decoder.spec)[None] for crop in crops
+                crop_input(depth, crop, refiner.decoder.spec)[0][None] for crop in crops
             ]))
     return _run_times_s(refiner.model, batches, count)
 

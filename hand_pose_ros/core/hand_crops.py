@@ -96,12 +96,14 @@ def crop_around(
 
 def crop_input(
     depth_m: np.ndarray, crop: HandCrop, spec: CropSpec, out: np.ndarray | None = None
-) -> np.ndarray:
-    """(H, W) depth in metres (NaN/<=0/inf invalid) -> (size, size) float32 refiner input.
+) -> tuple[np.ndarray, float]:
+    """(H, W) depth in metres (NaN/<=0/inf invalid) -> (size, size) float32 refiner input and
+    its reference depth in metres.
 
     Nearest-neighbour sampling, for the reason `core.preprocess` gives. Depth becomes relative
-    to a reference near the hand's front (a low percentile of the central half's valid depths),
-    so the input does not depend on how far the hand is; pixels off the image are invalid.
+    to a reference near the hand's front (a low percentile of the central half's valid depths;
+    0 when there is none), so the input does not depend on how far the hand is; pixels off the
+    image are invalid. The refiner's keypoint depths are relative to the same reference.
     """
     size = crop.size_px
     centres = (np.arange(size) + 0.5) * crop.scale
@@ -127,7 +129,7 @@ def crop_input(
     out[~valid] = spec.invalid_value
     if crop.mirrored:
         out[:] = out[:, ::-1].copy()
-    return out
+    return out, reference
 
 
 def percentile(values: np.ndarray, q: float) -> float:

@@ -20,8 +20,10 @@ from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.core.depth_sampling import (
     DEFAULT_FOREGROUND_BAND_M,
     DEFAULT_HAND_DEPTH_BAND_M,
+    DEFAULT_PREDICTED_DEPTH_BAND_M,
     DEFAULT_WINDOW_PX,
     checked_sampling_settings,
+    prefer_predicted_depth,
     sample_depth,
     snap_to_instance_depth,
 )
@@ -223,16 +225,21 @@ def lift_hands(
     depth_window_px: int,
     foreground_band_m: float,
     hand_depth_band_m: float = DEFAULT_HAND_DEPTH_BAND_M,
+    predicted_depth_band_m: float = DEFAULT_PREDICTED_DEPTH_BAND_M,
 ) -> None:
     """Fill each hand's ``depth_m`` and ``xyz_m`` from a depth image its ``uv_px`` refer to.
 
-    Shared by :meth:`HandEstimator.estimate` and training validation (which decodes torch
-    outputs), so both lift keypoints to 3D identically.
+    A hand's ``depth_m`` on the way in is a prediction (the refiner's; NaN where none), which
+    overrules samples farther than ``predicted_depth_band_m`` from it. Shared by
+    :meth:`HandEstimator.estimate` and training validation (which decodes torch outputs), so
+    both lift keypoints to 3D identically.
     """
     if not hands:
         return
     uv = np.stack([hand.uv_px for hand in hands])  # (hands, K, 2)
     depth = sample_depth(depth_m, uv, depth_window_px, foreground_band_m).reshape(uv.shape[:2])
+    predicted = np.stack([hand.depth_m for hand in hands])
+    depth = prefer_predicted_depth(depth, predicted, predicted_depth_band_m)
     depth = snap_to_instance_depth(depth, hand_depth_band_m)
     xyz = intrinsics.back_project(uv, depth)
     for hand, hand_depth, hand_xyz in zip(hands, depth, xyz, strict=True):
@@ -260,6 +267,7 @@ class HandEstimator:
         hand_depth_band_m: float = DEFAULT_HAND_DEPTH_BAND_M,
         refiner: OnnxModel | None = None,
         refiner_passes: int = DEFAULT_REFINER_PASSES,
+        predicted_depth_band_m: float = DEFAULT_PREDICTED_DEPTH_BAND_M,
     ) -> None:
         if refiner_passes < 1:
             raise ValueError(f"refiner_passes must be at least 1, got {refiner_passes}")
@@ -268,6 +276,7 @@ class HandEstimator:
             depth_window_px, foreground_band_m
         )
         self.hand_depth_band_m = float(hand_depth_band_m)
+        self.predicted_depth_band_m = float(predicted_depth_band_m)
         self.model = model
         self.decoder = HandDecoder(model.metadata, presence_threshold)
         self.keypoint_names = self.decoder.keypoint_names
@@ -318,15 +327,14 @@ class HandEstimator:
         if self.refiner is not None and hands:
             refine_start = time.perf_counter()
             for _ in range(self.refiner_passes):
-                uv, score = self.refiner.refine(
-                    depth_m, [(hand.uv_px, hand.side) for hand in hands]
-                )
-                for hand, hand_uv, hand_score in zip(hands, uv, score, strict=True):
-                    hand.uv_px, hand.score = hand_uv, hand_score
+                refined = self.refiner.refine(depth_m, [(hand.uv_px, hand.side) for hand in hands])
+                for row, hand in enumerate(hands):
+                    hand.uv_px, hand.score = refined.uv_px[row], refined.score[row]
+                    hand.depth_m = refined.depth_m[row]
             refine_s = time.perf_counter() - refine_start
         lift_hands(
             hands, depth_m, intrinsics, self.depth_window_px, self.foreground_band_m,
-            self.hand_depth_band_m,
+            self.hand_depth_band_m, self.predicted_depth_band_m,
         )
         decoded = time.perf_counter()
         return HandEstimate(

@@ -106,6 +106,23 @@ def decode_peaks(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xy, peak
 
 
+def sample_maps(maps: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """(C,) value of each channel of (C, H, W) maps at that channel's own (C, 2) position in
+    map pixels: bilinear, positions clamped to the map. Reads a per-keypoint regression map
+    (the refiner's keypoint depth) where that keypoint's heatmap peaks."""
+    channels, height, width = maps.shape
+    x = np.clip(xy[:, 0], 0.0, width - 1.0)
+    y = np.clip(xy[:, 1], 0.0, height - 1.0)
+    x0 = np.minimum(x.astype(np.intp), max(width - 2, 0))
+    y0 = np.minimum(y.astype(np.intp), max(height - 2, 0))
+    x1, y1 = np.minimum(x0 + 1, width - 1), np.minimum(y0 + 1, height - 1)
+    fx, fy = x - x0, y - y0
+    channel = np.arange(channels)
+    top = maps[channel, y0, x0] * (1.0 - fx) + maps[channel, y0, x1] * fx
+    bottom = maps[channel, y1, x0] * (1.0 - fx) + maps[channel, y1, x1] * fx
+    return top * (1.0 - fy) + bottom * fy
+
+
 def render_gaussian_heatmaps(
     xy_heatmap_px: np.ndarray,
     valid: np.ndarray,

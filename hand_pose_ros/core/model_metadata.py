@@ -20,6 +20,10 @@ VIDEO_POSE_TASK = "video_pose_dkd"
 HAND_REFINER_TASK = "hand_keypoints_crop"
 """Second hand stage: keypoints of one hand from a crop around it (`core.hand_crops`)."""
 REFINER_INPUT_NUMBERS: tuple[str, ...] = ("crop_margin", "depth_range_m", "reference_percentile")
+REFINER_OUTPUT_ROLES: tuple[str, ...] = ("heatmaps", "keypoint_depth")
+"""Refiner outputs, each (N, K, h, w) at the stated stride: heatmaps (required) and, if the
+model has it, each keypoint's surface depth minus the crop's reference depth in units of
+``input.depth_range_m``, meaningful where that keypoint's heatmap peaks."""
 VIDEO_INPUT_ROLES: tuple[str, ...] = ("image", "previous_features", "boxes", "pose_maps")
 VIDEO_OUTPUT_ROLES: tuple[str, ...] = ("features", "heatmaps")
 VIDEO_ROI_KEYS: tuple[str, ...] = (
@@ -153,8 +157,13 @@ def _validate_refiner(metadata: dict, fail) -> None:
         raise fail("'input.invalid_value' must be a number")
     if spec.get("mirrored_side") not in sides:
         raise fail(f"'input.mirrored_side' must be one of the sides {sides}")
-    outputs = _required_outputs(metadata.get("outputs"), ("heatmaps",), fail)
-    _validate_output_spec("heatmaps", outputs["heatmaps"], fail, strided=True)
+    outputs = _required_outputs(metadata.get("outputs"), REFINER_OUTPUT_ROLES[:1], fail)
+    for role in REFINER_OUTPUT_ROLES:
+        if role in outputs:
+            _validate_output_spec(role, outputs[role], fail, strided=True)
+    strides = {outputs[role]["stride"] for role in REFINER_OUTPUT_ROLES if role in outputs}
+    if len(strides) > 1:
+        raise fail("'outputs.keypoint_depth.stride' must equal the heatmaps' stride")
 
 
 def _validate_input_tensor(spec: Any, fail) -> None:

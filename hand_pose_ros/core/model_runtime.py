@@ -19,6 +19,7 @@ from hand_pose_ros.core.model_metadata import (
     BODY_POSE_TASK,
     HAND_REFINER_TASK,
     METADATA_KEY,
+    REFINER_OUTPUT_ROLES,
     ModelLoadError,
     parse_metadata,
 )
@@ -196,7 +197,10 @@ class OnnxModel:
         elif self.task == HAND_REFINER_TASK:
             stride = int(self.output_specs["heatmaps"]["stride"])
             joints = len(self.metadata["keypoint_names"])
-            expected_shapes = {"heatmaps": ["N", joints, *self._strided_size(stride)]}
+            shape = ["N", joints, *self._strided_size(stride)]
+            expected_shapes = {
+                role: shape for role in REFINER_OUTPUT_ROLES if role in self.output_specs
+            }
         else:
             expected_shapes = self._hand_output_shapes()
         for role, expected in expected_shapes.items():

@@ -134,6 +134,7 @@ class HandPoseNode(PoseNodeBase):
             depth_window_px=int(self._param("depth_window_px", DEFAULT_WINDOW_PX)),
             foreground_band_m=float(self._param("foreground_band_m", DEFAULT_FOREGROUND_BAND_M)),
             hand_depth_band_m=float(self._param("hand_depth_band_m")),
+            predicted_depth_band_m=float(self._param("predicted_depth_band_m")),
             refiner=self._load_refiner(),
             refiner_passes=int(self._param("refiner_passes", DEFAULT_REFINER_PASSES)),
         )

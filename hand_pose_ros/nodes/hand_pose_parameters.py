@@ -13,6 +13,7 @@ from typing import Any
 from hand_pose_ros.core.depth_sampling import (
     DEFAULT_FOREGROUND_BAND_M,
     DEFAULT_HAND_DEPTH_BAND_M,
+    DEFAULT_PREDICTED_DEPTH_BAND_M,
     DEFAULT_WINDOW_PX,
 )
 from hand_pose_ros.core.hand_estimator import DEFAULT_PRESENCE_THRESHOLD, DEFAULT_REFINER_PASSES
@@ -58,6 +59,7 @@ ESTIMATOR_PARAMETERS: frozenset[str] = frozenset(
         "depth_window_px",
         "foreground_band_m",
         "hand_depth_band_m",
+        "predicted_depth_band_m",
     }
 )
 
@@ -101,6 +103,14 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         DEFAULT_HAND_DEPTH_BAND_M,
         "A keypoint whose sampled depth is further than this (metres) from its hand's median "
         "keypoint depth (its window held only background) takes that median; 0 disables.",
+        non_negative,
+    ),
+    ParameterSpec(
+        "predicted_depth_band_m",
+        DEFAULT_PREDICTED_DEPTH_BAND_M,
+        "A keypoint whose sampled depth is further than this (metres) from the refiner's "
+        "predicted depth for it (the window caught another finger or the background) takes "
+        "the prediction; 0 = predictions only. Ignored without a refiner depth output.",
         non_negative,
     ),
     *input_specs(),

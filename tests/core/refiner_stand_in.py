@@ -1,5 +1,5 @@
 """A constructed hand refiner (task hand_keypoints_crop) built with onnx.helper: a real ONNX
-Runtime session whose heatmaps are constants chosen by the test."""
+Runtime session whose heatmaps (and keypoint depth maps) are constants chosen by the test."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from hand_pose_ros.core.skeletons import HAND_KEYPOINT_NAMES, HAND_SIDES, HAND_S
 
 OPSET = 17
 
-def refiner_metadata(size: int = 32, stride: int = 4) -> dict[str, Any]:
-    """hand_keypoints_crop metadata per the model file contract."""
+def refiner_metadata(size: int = 32, stride: int = 4, depth: bool = False) -> dict[str, Any]:
+    """hand_keypoints_crop metadata per the model file contract (with the optional
+    keypoint_depth output when ``depth``)."""
     return {
         "format_version": 1,
         "task": "hand_keypoints_crop",
@@ -36,33 +37,46 @@ def refiner_metadata(size: int = 32, stride: int = 4) -> dict[str, Any]:
             "invalid_value": 1.0,
             "mirrored_side": "left",
         },
-        "outputs": {"heatmaps": {"name": "heatmaps", "stride": stride}},
+        "outputs": {
+            "heatmaps": {"name": "heatmaps", "stride": stride},
+            **({"keypoint_depth": {"name": "keypoint_depth", "stride": stride}} if depth else {}),
+        },
         "heatmap_sigma_px": 1.5,
         "training": {},
         "metrics": {},
     }
 
 
-def build_refiner_model(path: Path, metadata: dict[str, Any], heatmaps: np.ndarray) -> Path:
-    """An ONNX refiner whose heatmaps are the given (K, h, w) constant for every crop (broadcast
-    over the crops through 0 x their mean)."""
+def build_refiner_model(
+    path: Path,
+    metadata: dict[str, Any],
+    heatmaps: np.ndarray,
+    keypoint_depth: np.ndarray | None = None,
+) -> Path:
+    """An ONNX refiner whose heatmaps (and keypoint depth maps, if given) are the given
+    (K, h, w) constants for every crop (broadcast over the crops through 0 x their mean)."""
     size = metadata["input"]["height"]
+    constants = {"heatmaps": heatmaps}
+    if keypoint_depth is not None:
+        constants["keypoint_depth"] = keypoint_depth
     nodes = [
         helper.make_node("ReduceMean", ["hand_crop"], ["mean4"], axes=[1, 2, 3], keepdims=1),
         helper.make_node("Mul", ["mean4", "zero"], ["zero4"]),
-        helper.make_node("Add", ["heatmaps_const", "zero4"], ["heatmaps"]),
     ]
-    initializers = [
-        numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
-        numpy_helper.from_array(np.asarray(heatmaps, np.float32)[None], "heatmaps_const"),
-    ]
+    initializers = [numpy_helper.from_array(np.array(0.0, np.float32), "zero")]
+    outputs = []
+    for name, value in constants.items():
+        nodes.append(helper.make_node("Add", [f"{name}_const", "zero4"], [name]))
+        initializers.append(numpy_helper.from_array(np.asarray(value, np.float32)[None],
+                                                    f"{name}_const"))
+        outputs.append(helper.make_tensor_value_info(
+            name, TensorProto.FLOAT, ["N", *np.asarray(value).shape]
+        ))
     graph = helper.make_graph(
         nodes,
         "test_hand_refiner",
         [helper.make_tensor_value_info("hand_crop", TensorProto.FLOAT, ["N", 1, size, size])],
-        [helper.make_tensor_value_info(
-            "heatmaps", TensorProto.FLOAT, ["N", *np.asarray(heatmaps).shape]
-        )],
+        outputs,
         initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])

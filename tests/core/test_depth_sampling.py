@@ -7,6 +7,7 @@ import pytest
 
 from hand_pose_ros.core.depth_sampling import (
     MIN_CLUSTER_SUPPORT,
+    prefer_predicted_depth,
     sample_depth,
     snap_to_instance_depth,
 )
@@ -63,7 +64,9 @@ def test_edge_with_background_behind_returns_foreground():
     depth = np.full((30, 30), 0.90, np.float32)
     depth[:, :10] = 0.40 + rng.normal(0, 0.002, (30, 10))
     for u in (9.0, 10.0, 11.0):  # fg is the majority, half, minority of the 5x5 window
-        assert sample_depth(depth, np.array([[u, 15.0]]))[0] == pytest.approx(0.40, abs=0.004)
+        assert sample_depth(depth, np.array([[u, 15.0]]), window_px=5)[0] == pytest.approx(
+            0.40, abs=0.004
+        )
 
 
 def test_flying_pixels_and_a_lone_outlier_do_not_pull_the_estimate():
@@ -142,3 +145,14 @@ def test_people_are_snapped_each_to_their_own_median():
     np.testing.assert_allclose(snapped[0], [2.0, 2.1, 1.9, 2.05], rtol=1e-6)
     np.testing.assert_allclose(snapped[1], [4.0, 4.2, np.nan, 4.0], rtol=1e-6)
     assert np.isnan(snapped[2]).all()
+
+
+def test_a_prediction_overrules_samples_off_its_surface_and_fills_holes():
+    sampled = np.array([[0.40, 0.47, np.nan, 0.41, 0.90]], np.float32)
+    predicted = np.array([[0.41, 0.42, 0.43, np.nan, 0.44]], np.float32)
+    fused = prefer_predicted_depth(sampled, predicted, 0.02)
+    # Kept: within the band; replaced: 5 cm off, missing, a wall; no prediction: kept.
+    np.testing.assert_allclose(fused, [[0.40, 0.42, 0.43, 0.41, 0.44]], rtol=1e-6)
+    assert fused.dtype == np.float32
+    only_predicted = prefer_predicted_depth(sampled, predicted, 0.0)
+    np.testing.assert_allclose(only_predicted, [[0.41, 0.42, 0.43, 0.41, 0.44]], rtol=1e-6)

@@ -49,7 +49,7 @@ def test_crop_pixel_centres_land_on_the_image_pixels_they_sample() -> None:
     depth = np.arange(40 * 50, dtype=np.float32).reshape(40, 50) * 1e-4 + 0.5
     crop = HandCrop(left_px=9.5, top_px=4.5, scale=1.0, size_px=16, mirrored=False)
     spec = CropSpec(16, 1.0, 1e3, 0.0, -7.0, "left")  # huge range: values stay distinguishable
-    values = crop_input(depth, crop, spec)
+    values, _ = crop_input(depth, crop, spec)
     reference = depth[9:17, 14:22].min()  # percentile 0 of the crop's central half
     np.testing.assert_allclose(values, (depth[5:21, 10:26] - reference) / 1e3, atol=1e-7)
     assert np.allclose(crop.to_image(np.array([[0.0, 0.0]])), [[10.0, 5.0]])
@@ -60,7 +60,7 @@ def test_mirrored_crops_are_flipped_and_map_back_through_the_flip() -> None:
     plain = crop_around(np.array([15.0, 15.0]), 10.0, SPEC, mirrored=False)
     mirrored = crop_around(np.array([15.0, 15.0]), 10.0, SPEC, mirrored=True)
     np.testing.assert_array_equal(
-        crop_input(depth, mirrored, SPEC), crop_input(depth, plain, SPEC)[:, ::-1]
+        crop_input(depth, mirrored, SPEC)[0], crop_input(depth, plain, SPEC)[0][:, ::-1]
     )
     # Crop column 0 of a mirrored crop is the right-most column of the plain one.
     assert mirrored.to_image(np.array([[0.0, 3.0]]))[0, 0] == pytest.approx(
@@ -73,7 +73,8 @@ def test_depth_is_relative_to_the_hand_and_clipped_and_invalid_pixels_are_marked
     depth[15:25, 15:25] = 0.5  # the hand, filling the crop's central half
     depth[20, 20] = np.nan  # a missing return
     crop = crop_around(np.array([20.0, 20.0]), 10.0, SPEC, mirrored=False)
-    values = crop_input(depth, crop, SPEC)
+    values, reference_m = crop_input(depth, crop, SPEC)
+    assert reference_m == pytest.approx(0.5)
     row, col = np.round(crop.to_crop(np.array([[17.0, 17.0]]))[0]).astype(int)[::-1]
     assert values[row, col] == pytest.approx(0.0)  # the reference is the hand's own depth
     assert values[0, 0] == pytest.approx(1.0)  # the wall: 1.5 m behind, clipped to +1
@@ -84,7 +85,7 @@ def test_depth_is_relative_to_the_hand_and_clipped_and_invalid_pixels_are_marked
 def test_pixels_off_the_image_are_invalid_whatever_the_edge_pixel_holds() -> None:
     depth = np.full((20, 20), 0.5, np.float32)
     crop = crop_around(np.array([0.0, 10.0]), 10.0, SPEC, mirrored=False)  # half off the left
-    values = crop_input(depth, crop, SPEC)
+    values, _ = crop_input(depth, crop, SPEC)
     off = crop.to_image(np.column_stack([np.arange(16.0), np.zeros(16)]))[:, 0] < -0.5
     assert off.any() and (values[:, off] == SPEC.invalid_value).all()
     assert (values[:, ~off] == 0.0).all()

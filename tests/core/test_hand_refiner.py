@@ -72,11 +72,58 @@ def test_refiner_decoder_inverts_the_crop_geometry_for_sub_pixel_peaks() -> None
     maps, cells = refiner_heatmaps()
     uv = np.column_stack([np.linspace(40, 60, K), np.linspace(30, 45, K)])
     crops = [decoder.crop_for(uv, side) for side in (0, 1)]
-    refined, score = decoder.decode(np.stack([maps, maps]), crops)
-    for crop, keypoints in zip(crops, refined, strict=True):
+    refined = decoder.decode(np.stack([maps, maps]), crops)
+    for crop, keypoints in zip(crops, refined.uv_px, strict=True):
         np.testing.assert_allclose(crop.to_crop(keypoints), heatmap_to_input_px(cells, STRIDE),
                                    atol=0.05)
-    assert score.shape == (2, K) and np.all((score > 0.85) & (score <= 1.0))
+    assert refined.score.shape == (2, K) and np.all((refined.score > 0.85) & (refined.score <= 1))
+    assert refined.depth_m.shape == (2, K) and np.isnan(refined.depth_m).all()  # no depth output
+
+
+def depth_maps(value_at_peak: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """(K, 8, 8) maps that are ``value_at_peak`` at each keypoint's peak and far off elsewhere,
+    so that reading them anywhere but at the peak shows."""
+    maps = np.full((K, CELLS, CELLS), 5.0, np.float32)
+    for k, (x, y) in enumerate(np.round(cells).astype(int)):
+        maps[k, max(y - 1, 0):y + 2, max(x - 1, 0):x + 2] = value_at_peak[k]
+    return maps
+
+
+def test_keypoint_depth_is_the_depth_map_at_the_peak_relative_to_the_crops_reference() -> None:
+    decoder = RefinerDecoder(refiner_metadata(depth=True))
+    maps, cells = refiner_heatmaps()
+    relative = np.linspace(-0.4, 0.4, K).astype(np.float32)
+    uv = np.column_stack([np.linspace(40, 60, K), np.linspace(30, 45, K)])
+    crops = [decoder.crop_for(uv, side) for side in (0, 1)]
+    depth = np.stack([depth_maps(relative, cells)] * 2)
+    refined = decoder.decode(np.stack([maps, maps]), crops, depth, [0.5, 0.8])
+    spec = refiner_metadata()["input"]
+    np.testing.assert_allclose(refined.depth_m[0], 0.5 + relative * spec["depth_range_m"],
+                               atol=1e-6)
+    np.testing.assert_allclose(refined.depth_m[1], 0.8 + relative * spec["depth_range_m"],
+                               atol=1e-6)
+
+
+def test_the_estimator_lifts_with_the_refiners_depth_where_samples_disagree(
+    first_stage, tmp_path
+) -> None:
+    maps, cells = refiner_heatmaps()
+    path = build_refiner_model(tmp_path / "depth.onnx", refiner_metadata(depth=True), maps,
+                               depth_maps(np.zeros(K, np.float32), cells))
+    height, width = IMAGE_HW
+    depth = np.full((height, width), 0.6, np.float32)  # a flat surface: the crops' reference
+    intrinsics = Intrinsics.from_fov(width, height, 70.0)
+    close = HandEstimator(OnnxModel(first_stage), refiner=OnnxModel(path),
+                          predicted_depth_band_m=0.02).estimate(depth, intrinsics)
+    for hand in close.hands:  # samples agree with the prediction (0 = the reference): kept
+        inside = np.isfinite(hand.depth_m)
+        np.testing.assert_allclose(hand.depth_m[inside], 0.6, atol=1e-6)
+    depth[:] = 0.6 + np.random.default_rng(0).uniform(-0.1, 0.1, depth.shape).astype(np.float32)
+    rough = HandEstimator(OnnxModel(first_stage), refiner=OnnxModel(path),
+                          predicted_depth_band_m=0.0).estimate(depth, intrinsics)
+    for hand in rough.hands:  # band 0: the prediction, its reference a crop percentile
+        assert np.ptp(hand.depth_m) == pytest.approx(0.0, abs=1e-6)
+        assert 0.5 < hand.depth_m[0] < 0.6
 
 
 def test_a_refiner_with_other_keypoints_is_refused(first_stage, tmp_path) -> None:
@@ -105,6 +152,8 @@ def test_a_hand_model_is_refused_as_refiner_and_a_refiner_as_hand_model(
         (lambda m: m["input"].update(mirrored_side="middle"), "'input.mirrored_side' must be"),
         (lambda m: m["input"].pop("invalid_value"), "'input.invalid_value' must be a number"),
         (lambda m: m["outputs"]["heatmaps"].pop("stride"), "'outputs.heatmaps.stride'"),
+        (lambda m: m["outputs"].update(keypoint_depth={"name": "d", "stride": 2}),
+         "'outputs.keypoint_depth.stride' must equal"),
         (lambda m: m.pop("sides"), "'sides' must be a non-empty list"),
     ],
 )
@@ -119,6 +168,15 @@ def test_refiner_output_shape_is_checked_at_load(tmp_path) -> None:
     wrong_cells = np.zeros((K, CELLS + 3, CELLS), np.float32)
     path = build_refiner_model(tmp_path / "wrong.onnx", refiner_metadata(), wrong_cells)
     with pytest.raises(ModelLoadError, match="output shape mismatch"):
+        OnnxModel(path)
+    right_cells = np.zeros((K, CELLS, CELLS), np.float32)
+    path = build_refiner_model(tmp_path / "wrong_depth.onnx", refiner_metadata(depth=True),
+                               right_cells, wrong_cells)
+    with pytest.raises(ModelLoadError, match=r"'keypoint_depth' \(keypoint_depth\) has shape"):
+        OnnxModel(path)
+    path = build_refiner_model(tmp_path / "no_depth.onnx", refiner_metadata(depth=True),
+                               right_cells)
+    with pytest.raises(ModelLoadError, match="missing required output"):
         OnnxModel(path)
 
 

@@ -11,6 +11,7 @@ from hand_pose_ros.core.heatmaps import (
     input_px_to_heatmap,
     render_gaussian_heatmaps,
     rescale_px,
+    sample_maps,
 )
 
 
@@ -102,3 +103,12 @@ def test_decode_noisy_gaussian_stays_close():
     decoded, peak = decode_peaks(maps)
     assert np.abs(decoded - xy).max() < 0.3
     assert np.all((peak > 0.9) & (peak < 1.2))
+
+
+def test_sample_maps_reads_each_channel_bilinearly_at_its_own_position():
+    ramp = np.add.outer(np.arange(6.0) * 10.0, np.arange(8.0))  # value = 10 y + x
+    maps = np.stack([ramp, -ramp, ramp])
+    xy = np.array([[2.25, 3.5], [7.0, 5.0], [-3.0, 9.0]])  # the last one is clamped to (0, 5)
+    np.testing.assert_allclose(sample_maps(maps, xy), [37.25, -57.0, 50.0])
+    single = np.full((1, 1, 1), 4.0)
+    np.testing.assert_allclose(sample_maps(single, np.array([[0.3, -0.2]])), [4.0])

@@ -10,6 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from hand_pose_ros.core.hand_crops import crop_input  # noqa: E402
 from hand_pose_ros.core.hand_refiner import RefinerDecoder  # noqa: E402
 from hand_pose_ros.core.heatmaps import decode_peaks, heatmap_to_input_px  # noqa: E402
 from hand_pose_ros.core.skeletons import HAND_KEYPOINT_NAMES  # noqa: E402
@@ -23,8 +24,9 @@ from tests.training.warm_restart_checks import (  # noqa: E402
 )
 from training.common.onnx_complexity import count_complexity  # noqa: E402
 from training.common.onnx_metadata import read_onnx_metadata  # noqa: E402
-from training.hand.data import load_or_render, split_seeds  # noqa: E402
+from training.hand.data import VISIBLE, load_or_render, split_seeds  # noqa: E402
 from training.hand.export_refiner import export  # noqa: E402
+from training.hand.losses import keypoint_depth_loss  # noqa: E402
 from training.hand.refiner_data import (  # noqa: E402
     CROP_SPEC,
     MIRRORED_SIDE,
@@ -46,7 +48,8 @@ def trained_run(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("refiner_run")
     run_dir = root / "run"
     train_main([*SMALL_RUN, "--out", str(run_dir), "--steps", "6", "--eval-every", "6",
-                "--checkpoint-every", "3", "--cache-dir", str(root / "cache")])
+                "--checkpoint-every", "3", "--cache-dir", str(root / "cache"),
+                "--depth-weight", "20"])
     return run_dir
 
 
@@ -79,15 +82,53 @@ def test_batches_are_crops_with_one_target_per_keypoint(tmp_path: Path) -> None:
     assert batch.heatmaps.shape == (5, len(HAND_KEYPOINT_NAMES), cells, cells)
     assert float(batch.inputs.min()) >= -1.0 and float(batch.inputs.max()) <= 1.0
     assert float(batch.heatmaps.amax(dim=(2, 3)).mean()) > 0.5  # most keypoints have a peak
+    assert batch.keypoint_depth.shape == batch.depth_mask.shape == (5, len(HAND_KEYPOINT_NAMES))
+    assert batch.depth_mask.float().mean() > 0.3
+    assert not batch.keypoint_depth[~batch.depth_mask].any()
+
+
+def test_depth_targets_are_the_labelled_surface_relative_to_the_crops_reference(
+    tmp_path: Path,
+) -> None:
+    arrays = load_or_render(split_seeds("train", 24), tmp_path, workers=1)
+    batches = RefinerBatches(arrays)
+    rng_seed = [7, 1]
+    batch = batches.batch(np.random.default_rng(rng_seed), 1)
+    # Replay the batch's draws: the hand, then its crop.
+    rng = np.random.default_rng(rng_seed)
+    frame, side = batches.hands[rng.integers(0, batches.size, 1)][0]
+    uv = arrays["keypoints_uv"][frame, side].astype(np.float64)
+    crop = hand_crop(uv, int(side), rng)
+    _, reference_m = crop_input(arrays["depth_m"][frame].astype(np.float32), crop, CROP_SPEC)
+    label_m = arrays["keypoint_depth_m"][frame, side]
+    mask = batch.depth_mask[0].numpy()
+    assert mask.any()
+    assert (arrays["visibility"][frame, side][mask] == VISIBLE).all()
+    np.testing.assert_allclose(
+        batch.keypoint_depth[0].numpy()[mask] * CROP_SPEC.depth_range_m + reference_m,
+        label_m[mask], atol=1e-5,
+    )
+
+
+def test_the_depth_loss_weighs_the_map_around_each_labelled_keypoint_only() -> None:
+    heatmaps = torch.zeros(1, 2, 4, 4)
+    heatmaps[0, 0, 1, 1] = heatmaps[0, 1, 2, 2] = 1.0
+    predicted = torch.full((1, 2, 4, 4), 9.0)
+    predicted[0, 0, 1, 1] = 0.5
+    target = torch.tensor([[0.25, 3.0]])
+    loss = keypoint_depth_loss(predicted, heatmaps, target, torch.tensor([[True, False]]))
+    assert float(loss) == pytest.approx(0.25)  # only keypoint 0, only at its peak
 
 
 def test_training_writes_metrics_and_resumes(trained_run: Path, capsys) -> None:
     metrics = json.loads((trained_run / "metrics.json").read_text())
     assert metrics["history"][-1]["step"] == 6
+    assert set(metrics["history"][-1]["train_losses"]) == {"heatmaps", "keypoint_depth"}
+    assert np.isfinite(metrics["validation"]["mean_3d_error_mm"])
     assert metrics["validation"]["frames"] == 4
     assert 0.0 <= metrics["validation"]["pck@0.1"] <= 1.0
-    args = parse_args(["--out", str(trained_run), "--steps", "8", *SMALL_RUN,
-                       "--eval-every", "8", "--cache-dir", str(trained_run.parent / "cache")])
+    args = parse_args(["--out", str(trained_run), "--steps", "8", *SMALL_RUN, "--depth-weight",
+                       "20", "--eval-every", "8", "--cache-dir", str(trained_run.parent / "cache")])
     result = run_training(args)
     assert "resumed from" in capsys.readouterr().out
     assert [h["step"] for h in result["history"]] == [6, 8]
@@ -101,6 +142,8 @@ def test_export_is_self_describing_and_runs_in_the_node(trained_run: Path, tmp_p
     RefinerDecoder(metadata)  # the core accepts the contract it wrote
     assert metadata["complexity"]["flops"] == count_complexity(refiner_path).flops
     assert metadata["training"]["command"].startswith("python -m training.hand.train_refiner")
+    assert "--depth-weight 20" in metadata["training"]["command"]
+    assert set(metadata["outputs"]) == {"heatmaps", "keypoint_depth"}
 
     frame = render_frame(3, 224, 172)
     parameters = {"refiner_model": str(refiner_path), "presence_threshold": 0.0}
@@ -128,3 +171,29 @@ def test_warm_restart_starts_from_the_run_and_counts_the_chain(
     assert metadata["training"]["command"].split(" && ")[1].startswith(
         "python -m training.hand.train_refiner"
     )
+
+
+def test_a_warm_restart_adds_the_depth_head_to_a_run_from_before_it(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    # A parent as runs from before the depth head left it: no depth layer, no depth flag.
+    old = tmp_path / "old"
+    old.mkdir()
+    state = torch.load(trained_run / "checkpoint.pt", weights_only=False)
+    state["model"] = {k: v for k, v in state["model"].items() if "keypoint_depth" not in k}
+    state["config"] = {k: v for k, v in state["config"].items() if k != "depth_weight"}
+    torch.save(state, old / "checkpoint.pt")
+    restart = tmp_path / "restart"
+    common = [*SMALL_RUN, "--init-from", str(old), "--eval-every", "1", "--steps", "1",
+              "--cache-dir", str(trained_run.parent / "cache"), "--depth-weight", "20"]
+    train_main([*common, "--out", str(restart)])
+    command = read_onnx_metadata(
+        export(restart, tmp_path / "restart.onnx", "restart")["model"]
+    )["training"]["command"]
+    parent_command, own_command = command.split(" && ")
+    assert "--depth-weight" not in parent_command and "--depth-weight 20" in own_command
+
+    state["model"] = {k: v for k, v in state["model"].items() if not k.startswith("dense.")}
+    torch.save(state, old / "checkpoint.pt")
+    with pytest.raises(SystemExit, match="do not fit this model"):
+        train_main([*common, "--out", str(tmp_path / "refused")])

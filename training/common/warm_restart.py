@@ -62,11 +62,20 @@ def start_from(
     config: dict,
     architecture_keys: Iterable[str],
     command_line: Callable[[dict], str],
+    new_layers: tuple[str, ...] = (),
 ) -> None:
     """Load the finished run's final weights into ``model`` and note the parent in ``config``;
-    ``command_line`` is the trainer's own (it rebuilds the parent's command from its config)."""
+    ``command_line`` is the trainer's own (it rebuilds the parent's command from its config).
+
+    Parameters under the ``new_layers`` prefixes may be missing from the parent (it predates
+    them): they keep this run's initial values, which a seeded model draws the same way in a
+    re-run of the whole chain. Anything else missing or unexpected is refused.
+    """
     weights, parent = initial_weights(run_dir, config, architecture_keys)
-    model.load_state_dict(weights)
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    refused = [key for key in missing if not key.startswith(new_layers)] + unexpected
+    if refused:
+        raise SystemExit(f"--init-from {run_dir}: its weights do not fit this model: {refused}")
     record_parent(config, parent, command_line(parent))
 
 

@@ -39,7 +39,10 @@ VISIBLE = 2
 SEGMENTATION_FLIP = np.array([0, 2, 1], dtype=np.uint8)
 """Label map under a horizontal flip: a mirrored left hand is a right hand."""
 
-_CACHED_FIELDS = ("depth_m", "segmentation", "keypoints_uv", "visibility", "present", "keypose")
+_CACHED_FIELDS = (
+    "depth_m", "segmentation", "keypoints_uv", "keypoint_depth_m", "visibility", "present",
+    "keypose",
+)
 
 
 def split_seeds(split: str, count: int | None = None) -> range:
@@ -70,7 +73,8 @@ def load_or_render(seeds: range, cache_dir: Path, workers: int = 2) -> dict[str,
     )
     if path.exists():
         with np.load(path) as data:
-            return {name: data[name] for name in _CACHED_FIELDS}
+            if set(_CACHED_FIELDS) <= set(data.files):  # else: cached before a field was added
+                return {name: data[name] for name in _CACHED_FIELDS}
     chunks: dict[str, list[np.ndarray]] = {name: [] for name in _CACHED_FIELDS}
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         frames = pool.imap(_render_cached_fields, seeds, chunksize=64)

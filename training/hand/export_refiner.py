@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from hand_pose_ros.core.hand_crops import crop_input
+from hand_pose_ros.core.model_metadata import REFINER_OUTPUT_ROLES
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
@@ -33,7 +34,7 @@ from training.hand.refiner_data import (
     hand_crop,
     labelled_hands,
 )
-from training.hand.train_refiner import command_line, crop_jitter
+from training.hand.train_refiner import command_line, crop_jitter, depth_weight
 
 PARITY_CROPS = 16
 
@@ -46,7 +47,7 @@ def parity_crops(cache_dir: Path) -> np.ndarray:
             arrays["depth_m"][frame].astype(np.float32),
             hand_crop(arrays["keypoints_uv"][frame, side].astype(np.float64), int(side)),
             CROP_SPEC,
-        )
+        )[0]
         for frame, side in labelled_hands(arrays)
     ]
     return np.stack(crops)[:, None]
@@ -59,7 +60,7 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
     config = state["config"]
     model = build_refiner_net()
     model.load_state_dict(state["model"])
-    wrapper = OutputsInOrder(model, ("heatmaps",)).eval()
+    wrapper = OutputsInOrder(model, REFINER_OUTPUT_ROLES).eval()
     out.parent.mkdir(parents=True, exist_ok=True)
     size = REFINER_INPUT_SPEC["height"]
     torch.onnx.export(
@@ -67,8 +68,10 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
         torch.zeros(1, 1, size, size),
         str(out),
         input_names=[REFINER_INPUT_SPEC["name"]],
-        output_names=["heatmaps"],
-        dynamic_axes={REFINER_INPUT_SPEC["name"]: {0: "hands"}, "heatmaps": {0: "hands"}},
+        output_names=list(REFINER_OUTPUT_ROLES),
+        dynamic_axes={
+            name: {0: "hands"} for name in (REFINER_INPUT_SPEC["name"], *REFINER_OUTPUT_ROLES)
+        },
         opset_version=OPSET,
         dynamo=False,
     )
@@ -82,9 +85,11 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
         f"{INPUT_SPEC['height']}), left hands mirrored; crop centre jitter "
         f"{jitter.centre:g} and log-size jitter {jitter.log_scale:g} (standard deviations)",
         "train_seeds": [train_seeds.start, train_seeds.stop],
-        "architecture": "tiny encoder + fusion decoder, one heatmap per keypoint",
+        "architecture": "tiny encoder + fusion decoder, one heatmap and one depth map per "
+        "keypoint",
         "steps": total_steps,
         **({"warm_restart_at_step": config["init_steps"]} if config.get("init_steps") else {}),
+        "depth_loss_weight": depth_weight(config),
         "batch_size": config["batch_size"],
         "lr": config["lr"],
         "weight_decay": config["weight_decay"],

@@ -35,6 +35,17 @@ def heatmap_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pixel_weight * (predicted - target).pow(2)).sum(dim=(2, 3)).mean()
 
 
+def keypoint_depth_loss(
+    predicted: torch.Tensor, heatmaps: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """L1 error of per-keypoint depth maps (B, K, h, w) against (B, K) targets, weighted by the
+    target heatmaps: the map must be right around the keypoint, where its peak will be read,
+    and is free elsewhere. Only keypoints in ``mask`` (B, K) count."""
+    weights = heatmaps * mask[:, :, None, None]
+    error = (predicted - target[:, :, None, None]).abs()
+    return (weights * error).sum() / weights.sum().clamp_min(1e-6)
+
+
 def task_losses(outputs: dict[str, torch.Tensor], batch: Batch) -> dict[str, torch.Tensor]:
     """Unweighted loss of every task the outputs cover."""
     losses = {

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, HAND_REFINER_TASK
+from hand_pose_ros.core.model_metadata import (
+    HAND_POSE_TASK,
+    HAND_REFINER_TASK,
+    REFINER_OUTPUT_ROLES,
+)
 from hand_pose_ros.core.skeletons import (
     HAND_KEYPOINT_NAMES,
     HAND_KEYPOSES,
@@ -42,7 +46,9 @@ def build_refiner_metadata(model_name: str, training: dict) -> dict:
     return {
         **_hand_layout(HAND_REFINER_TASK, model_name),
         "input": dict(REFINER_INPUT_SPEC),
-        "outputs": {"heatmaps": {"name": "heatmaps", "stride": REFINER_STRIDE}},
+        "outputs": {
+            role: {"name": role, "stride": REFINER_STRIDE} for role in REFINER_OUTPUT_ROLES
+        },
         "training": training,
         "metrics": {},
     }

@@ -45,6 +45,8 @@ MIRRORED_SIDE = HAND_SIDES.index(CROP_SPEC.mirrored_side)
 class RefinerBatch:
     inputs: torch.Tensor  # (B, 1, S, S)
     heatmaps: torch.Tensor  # (B, K, S / stride, S / stride)
+    keypoint_depth: torch.Tensor  # (B, K) surface depth - crop reference, in depth_range_m
+    depth_mask: torch.Tensor  # (B, K) bool: visible keypoints with a depth label in the crop
 
 
 def labelled_hands(arrays: dict[str, np.ndarray]) -> np.ndarray:
@@ -68,11 +70,17 @@ def hand_crop(
     return crop_around(centre, box_side, CROP_SPEC, mirrored=side == MIRRORED_SIDE)
 
 
+def inside_crop(uv_px: np.ndarray, crop: HandCrop) -> np.ndarray:
+    """(K,) whether each keypoint lies inside the crop."""
+    uv_crop = crop.to_crop(uv_px)
+    return np.all((uv_crop > -0.5) & (uv_crop < crop.size_px - 0.5), axis=1)
+
+
 def heatmap_targets(uv_px: np.ndarray, in_frame: np.ndarray, crop: HandCrop) -> np.ndarray:
     """(K, h, w) Gaussian targets of the keypoints that lie in frame and inside the crop."""
     size = CROP_SPEC.size_px
     uv_crop = crop.to_crop(uv_px)
-    inside = in_frame & np.all((uv_crop > -0.5) & (uv_crop < size - 0.5), axis=1)
+    inside = in_frame & inside_crop(uv_px, crop)
     cells = size // REFINER_STRIDE
     return render_gaussian_heatmaps(
         input_px_to_heatmap(uv_crop, REFINER_STRIDE), inside, cells, cells, HEATMAP_SIGMA_PX
@@ -92,11 +100,25 @@ class RefinerBatches:
         size = CROP_SPEC.size_px
         inputs = np.empty((batch_size, 1, size, size), np.float32)
         targets = []
+        keypoint_count = self.arrays["keypoints_uv"].shape[2]
+        depth_targets = np.zeros((batch_size, keypoint_count), np.float32)
+        depth_mask = np.zeros((batch_size, keypoint_count), bool)
         for row, (frame, side) in enumerate(self.hands[rng.integers(0, self.size, batch_size)]):
             uv = self.arrays["keypoints_uv"][frame, side].astype(np.float64)
             crop = hand_crop(uv, int(side), rng, self.jitter)
             depth = self.arrays["depth_m"][frame].astype(np.float32)
-            crop_input(depth, crop, CROP_SPEC, out=inputs[row, 0])
-            in_frame = self.arrays["visibility"][frame, side] > 0
-            targets.append(heatmap_targets(uv, in_frame, crop))
-        return RefinerBatch(torch.from_numpy(inputs), torch.from_numpy(np.stack(targets)))
+            _, reference_m = crop_input(depth, crop, CROP_SPEC, out=inputs[row, 0])
+            visibility = self.arrays["visibility"][frame, side]
+            targets.append(heatmap_targets(uv, visibility > 0, crop))
+            label_m = self.arrays["keypoint_depth_m"][frame, side]
+            labelled = (visibility == VISIBLE) & np.isfinite(label_m) & inside_crop(uv, crop)
+            depth_mask[row] = labelled
+            depth_targets[row] = np.where(
+                labelled, (label_m - reference_m) / CROP_SPEC.depth_range_m, 0.0
+            )
+        return RefinerBatch(
+            torch.from_numpy(inputs),
+            torch.from_numpy(np.stack(targets)),
+            torch.from_numpy(depth_targets),
+            torch.from_numpy(depth_mask),
+        )

@@ -20,7 +20,7 @@ from training.common.loop import finish_run, optimiser_step, run_steps, to_chann
 from training.common.seeding import seed_everything
 from training.common.warm_restart import chained_command, start_from
 from training.hand.data import load_or_render, split_seeds
-from training.hand.losses import heatmap_loss
+from training.hand.losses import heatmap_loss, keypoint_depth_loss
 from training.hand.networks import build_refiner_net
 from training.hand.refiner_data import CropJitter, RefinerBatches
 from training.hand.train import add_run_arguments, learning_rate_factor, loop_settings, run_flags
@@ -34,7 +34,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="std of the crop centre's offset, fraction of the hand box side")
     parser.add_argument("--scale-jitter", type=float, default=CropJitter.log_scale,
                         help="std of the log of the crop size factor")
+    parser.add_argument("--depth-weight", type=float, default=DEFAULT_DEPTH_WEIGHT,
+                        help="weight of the keypoint-depth loss against the heatmap loss")
     return parser.parse_args(argv)
+
+
+DEFAULT_DEPTH_WEIGHT = 0.0
+"""No depth loss unless asked (`make hand-refiner` asks): so that the recorded commands of runs
+from before the depth head, which the shipped chain starts from, still mean what they did."""
+
+
+def depth_weight(config: dict) -> float:
+    """A run's depth-loss weight (runs recorded before the flag existed trained none)."""
+    return float(config.get("depth_weight", DEFAULT_DEPTH_WEIGHT))
 
 
 def crop_jitter(config: dict) -> CropJitter:
@@ -49,6 +61,8 @@ def command_line(config: dict) -> str:
     jitter = crop_jitter(config)
     if jitter != CropJitter():
         flags += [f"--centre-jitter {jitter.centre:g}", f"--scale-jitter {jitter.log_scale:g}"]
+    if depth_weight(config) != DEFAULT_DEPTH_WEIGHT:
+        flags.append(f"--depth-weight {depth_weight(config):g}")
     return chained_command(config, "python -m training.hand.train_refiner " + " ".join(flags))
 
 
@@ -67,7 +81,8 @@ def train(args: argparse.Namespace) -> dict:
     model = to_channels_last(build_refiner_net()).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     if args.init_from is not None:
-        start_from(args.init_from, model, config, (), command_line)
+        start_from(args.init_from, model, config, (), command_line,
+                   new_layers=("keypoint_depth.",))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_factor(step, args.steps)
     )
@@ -77,16 +92,23 @@ def train(args: argparse.Namespace) -> dict:
         # Crops depend only on (seed, step), so a resumed run sees the same data.
         rng = np.random.default_rng([args.seed, step])
         batch = batch_to_device(crops.batch(rng, args.batch_size), device)
-        loss = heatmap_loss(model(batch.inputs)["heatmaps"], batch.heatmaps)
-        optimiser_step(loss, optimizer, scheduler)
-        return {"heatmaps": float(loss.detach())}
+        outputs = model(batch.inputs)
+        heatmaps = heatmap_loss(outputs["heatmaps"], batch.heatmaps)
+        losses = {"heatmaps": heatmaps}
+        if args.depth_weight > 0:  # else the depth head gets no gradient at all
+            losses["keypoint_depth"] = keypoint_depth_loss(
+                outputs["keypoint_depth"], batch.heatmaps, batch.keypoint_depth, batch.depth_mask
+            )
+        optimiser_step(heatmaps + args.depth_weight * losses.get("keypoint_depth", 0.0),
+                       optimizer, scheduler)
+        return {name: float(loss.detach()) for name, loss in losses.items()}
 
     history, started = run_steps(
         loop_settings(args, config),
         parts,
         train_step,
         lambda: validate_refiner(model, val_seeds),
-        lambda running: {"heat": f"{running['heatmaps']:.3f}"},
+        lambda running: {name[:5]: f"{value:.3f}" for name, value in running.items()},
     )
     summary = {
         "config": config,

@@ -50,9 +50,9 @@ def validate(model: torch.nn.Module, seeds: range) -> dict[str, float]:
 
 
 def validate_refiner(model: torch.nn.Module, seeds: range) -> dict[str, float]:
-    """PCK of the refiner on crops around the labelled hands of validation frames: its accuracy
-    given a good crop (the pipeline's figure, crops from the first stage, is
-    `training.hand.evaluate --refiner`)."""
+    """PCK and 3D error of the refiner's own keypoints and depths on crops around the labelled
+    hands of validation frames: its accuracy given a good crop (the pipeline's figures, crops
+    from the first stage, are `training.hand.evaluate --refiner`)."""
     frames, _ = validation_frames(seeds)
     decoder = RefinerDecoder(build_refiner_metadata("validation", {}))
     metrics = HandMetrics()
@@ -62,15 +62,22 @@ def validate_refiner(model: torch.nn.Module, seeds: range) -> dict[str, float]:
         for frame in frames:
             hands = [(frame.keypoints_uv[side], side) for side in np.flatnonzero(frame.present)]
             uv = np.full(frame.keypoints_uv.shape, np.nan)
+            xyz = np.full(uv.shape[:2] + (3,), np.nan)
             if hands:
                 crops = [decoder.crop_for(keypoints, int(side)) for keypoints, side in hands]
-                inputs = np.stack([crop_input(frame.depth_m, crop, decoder.spec) for crop in crops])
-                heatmaps = model(torch.from_numpy(inputs[:, None]).to(device))["heatmaps"]
-                refined, _ = decoder.decode(heatmaps.cpu().numpy(), crops)
-                for (_, side), keypoints in zip(hands, refined, strict=True):
-                    uv[side] = keypoints
-            xyz = np.full(uv.shape[:2] + (3,), np.nan)
+                inputs, references_m = zip(
+                    *(crop_input(frame.depth_m, crop, decoder.spec) for crop in crops)
+                )
+                outputs = model(torch.from_numpy(np.stack(inputs)[:, None]).to(device))
+                refined = decoder.decode(
+                    outputs["heatmaps"].cpu().numpy(), crops,
+                    outputs["keypoint_depth"].cpu().numpy(), list(references_m),
+                )
+                sides = [side for _, side in hands]
+                uv[sides] = refined.uv_px
+                xyz[sides] = frame.intrinsics.back_project(refined.uv_px, refined.depth_m)
             metrics.add(uv, xyz, frame.present, frame)
     summary = metrics.summary()
     return {key: summary[key] for key in ("frames", "visible_keypoints", "pck@0.1",
-                                          "median_2d_error_px")}
+                                          "median_2d_error_px", "mean_3d_error_mm",
+                                          "median_3d_error_mm")}
