@@ -50,7 +50,8 @@ def _task_line(meta: dict) -> str:
         spec = meta["input"]
         return (
             f"- Task: `{meta['task']}`; second stage of the hand pipeline: {count} keypoints of "
-            f"one hand from a {spec['width']}x{spec['height']} crop, {spec['crop_margin']}x the "
+            f"one hand{' and their depths' if 'keypoint_depth' in meta['outputs'] else ''} from "
+            f"a {spec['width']}x{spec['height']} crop, {spec['crop_margin']}x the "
             f"first stage's keypoint box, depth relative to the hand "
             f"(+-{spec['depth_range_m']} m), "
             f"{spec['mirrored_side']} hands mirrored."
@@ -98,6 +99,12 @@ def model_card(path: Path) -> str:
     if "decoding" in meta:  # body models: the defaults the node decodes with
         settings = ", ".join(f"{key} {value}" for key, value in sorted(meta["decoding"].items()))
         lines.append(f"- Decoding defaults: {settings}.")
+    if training.get("depth_loss_weight"):
+        lines.append(
+            f"- Keypoint depth: L1 against the labelled surface depth, weight "
+            f"{training['depth_loss_weight']:g} in the last run (each run's flags are in its "
+            "command)."
+        )
     if "auxiliary_tasks" in training:
         lines.append(f"- Auxiliary tasks: {', '.join(training['auxiliary_tasks']) or 'none'}.")
     lines += [f"- Produced by: `{training.get('command', '?')}`", ""]
