@@ -25,7 +25,7 @@ HAND_REFINER_WR_RUN ?= runs/hand_refiner_wr
 HAND_REFINER_RUN ?= runs/hand_refiner_depth
 HAND_REFINER ?= hand_pose_ros/models/hand_refiner_tiny.onnx
 HAND_SLIM_RUN ?= runs/hand_slim_aux
-HAND_SLIM_MODEL ?= runs/hand_slim_multitask.onnx
+HAND_SLIM_MODEL ?= hand_pose_ros/models/hand_slim_multitask.onnx
 
 # The shipped body model (LitePose-XS at 256x192) and its ablation (7x7 vs 3x3, fusion vs plain).
 # Three cosine cycles (5000, 5000, 3000 steps): each later one a warm restart from the one
@@ -110,8 +110,10 @@ hand-slim: $(STAMP)
 	$(PY) -m training.hand.train --arch slim --aux --steps 20000 --threads 1 --out $(HAND_SLIM_RUN)
 	$(PY) -m training.hand.export --run $(HAND_SLIM_RUN) --out $(HAND_SLIM_MODEL) \
 		--name hand_slim_multitask
+	$(PY) -m training.hand.evaluate --model $(HAND_SLIM_MODEL) --split test --embed
 	$(PY) -m training.hand.evaluate --model $(HAND_SLIM_MODEL) --refiner $(HAND_REFINER) \
 		--refiner-passes 2 --split test
+	$(PY) -m training.common.model_card $(HAND_SLIM_MODEL)
 
 hand-ablation: $(STAMP)
 	$(PY) -m training.hand.ablation --steps 6000 --threads 1 --out $(HAND_ABLATION)

@@ -49,7 +49,9 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument(
             "model",
             default_value="",
-            description="Exported ONNX model file; empty uses the model shipped with the package.",
+            description="Exported ONNX model file; empty uses the model shipped with the package, "
+            "a bare file name another shipped one (hand_slim_multitask.onnx: the in-budget "
+            "first stage, with refiner_passes 2).",
         ),
         DeclareLaunchArgument(
             "refiner_model",

@@ -78,7 +78,8 @@ def model_specs(model_kind: str, shipped_model_name: str) -> tuple[ParameterSpec
             "model",
             "",
             f"Path of the ONNX {model_kind} model; empty = the shipped "
-            f"models/{shipped_model_name}. Read-only: restart the node to load another model.",
+            f"models/{shipped_model_name}, a bare file name = that file in the shipped models/. "
+            "Read-only: restart the node to load another model.",
             read_only=True,
         ),
         ParameterSpec(

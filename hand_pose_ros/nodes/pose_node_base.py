@@ -119,9 +119,14 @@ def shipped_model_path(file_name: str) -> Path:
 
 
 def configured_model_path(configured: str, shipped_name: str) -> Path:
-    """The file a model parameter names: its path (``~`` expanded), or the shipped model when
-    it is empty."""
-    return Path(configured).expanduser() if configured else shipped_model_path(shipped_name)
+    """The file a model parameter names: the shipped model when it is empty, another shipped
+    model when it is a bare file name (``hand_slim_multitask.onnx``; ``./name.onnx`` for a
+    file in the working folder), else its path (``~`` expanded)."""
+    if not configured:
+        return shipped_model_path(shipped_name)
+    if Path(configured).name == configured:
+        return shipped_model_path(configured)
+    return Path(configured).expanduser()
 
 
 def same_aspect(width_a: int, height_a: int, width_b: int, height_b: int) -> bool:

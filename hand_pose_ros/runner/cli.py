@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hand_pose_ros.core.hand_estimator import DEFAULT_REFINER_PASSES
 from hand_pose_ros.runner.report import (
     MOSAIC_NAME,
     SUMMARY_NAME,
@@ -85,7 +86,8 @@ def _run_wearable(args: argparse.Namespace, source) -> dict:
         model=args.model,
         rate_hz=args.rate,
         frame_timeout_s=args.frame_timeout,
-        node_parameters={"refiner_model": args.refiner_model},
+        node_parameters={"refiner_model": args.refiner_model,
+                         "refiner_passes": args.refiner_passes},
     )
     summary = summarize(result, accuracy(result), _run_info(args, source, "wearable"))
     summary["refiner"] = result.extra.get("refiner")
@@ -228,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--refiner-model",
         default="",
         help="wearable: ONNX hand refiner (default: the shipped one; 'none': first stage only)",
+    )
+    parser.add_argument(
+        "--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES,
+        help="wearable: refiner runs per hand and frame",
     )
     parser.add_argument(
         "--video-model", default="", help="video: ONNX DKD tracker (default: the shipped one)"

@@ -244,3 +244,43 @@ def test_shipped_model_through_the_node_matches_core_and_its_model_card(ros_cont
     # Sequences are not the test split, so allow a margin around the card's figures.
     assert measured["median_2d_error_px"] <= 1.5 * card["median_2d_error_px"] + 1.0, measured
     assert measured["presence_accuracy"] >= card["presence_accuracy"] - 0.1, measured
+
+
+def test_a_bare_file_name_names_a_shipped_model_and_a_path_names_a_file(tmp_path: Path) -> None:
+    from hand_pose_ros.nodes.pose_node_base import configured_model_path
+
+    shipped = shipped_model_path()
+    assert configured_model_path("", shipped.name) == shipped
+    assert configured_model_path("other.onnx", shipped.name) == shipped.with_name("other.onnx")
+    assert configured_model_path("./other.onnx", shipped.name) == Path("other.onnx")
+    assert configured_model_path(str(tmp_path / "m.onnx"), shipped.name) == tmp_path / "m.onnx"
+
+
+@pytest.mark.skipif(
+    not shipped_model_path().with_name("hand_slim_multitask.onnx").exists(),
+    reason="the in-budget first stage is not shipped",
+)
+def test_the_in_budget_configuration_runs_by_shipped_file_name(ros_context) -> None:
+    """README: model hand_slim_multitask.onnx with two refiner passes fits the budget."""
+    from hand_pose_ros.synthetic import render_frame
+
+    frame = render_frame(3, fm.WIDTH, fm.HEIGHT)
+    parameters = {"model": "hand_slim_multitask.onnx", "refiner_passes": 2}
+    with InProcessHarness(parameters, context=ros_context) as harness:
+        assert harness.node.estimator is not None, harness.node.model_error
+        assert harness.node.estimator.model.name == "hand_slim_multitask"
+        assert harness.node.estimator.refiner_passes == 2
+        assert harness.wait_for_connections()
+        key, _ = harness.publish_frame(metres_to_depth_image(frame.depth_m),
+                                       intrinsics_to_camera_info(frame.intrinsics))
+        result = harness.wait_for_keypoints(key, WAIT_S)
+    assert result is not None
+    found = sorted(set(result.cloud.instance.tolist()))
+    assert found == np.flatnonzero(frame.present).tolist()
+    for side in found:  # refined keypoints near the labels (PCK's box-relative tolerance x 3)
+        rows = np.flatnonzero(result.cloud.instance == side)
+        uv = result.cloud.uv_px[rows][np.argsort(result.cloud.keypoint[rows])]
+        visible = frame.visibility[side] == 2
+        box_px = np.ptp(frame.keypoints_uv[side][visible], axis=0).max()
+        errors = np.linalg.norm(uv[visible] - frame.keypoints_uv[side][visible], axis=1)
+        assert np.median(errors) <= 0.3 * box_px
