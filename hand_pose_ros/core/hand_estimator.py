@@ -253,8 +253,9 @@ class HandEstimator:
     :class:`HandDecoder`) describe the model; ``presence_threshold`` may be changed at any time.
     With ``refiner`` (a ``hand_keypoints_crop`` model) each found hand's keypoints and scores
     come from that model on a crop around the first stage's keypoints, ``refiner_passes`` times
-    (each pass crops around the previous one's keypoints); presence, visibility and keypose stay
-    the first stage's. One ``estimate`` at a time per instance: it reuses
+    (each pass crops around the previous one's keypoints), and so do predicted keypoint depths
+    if it has that output (see :func:`lift_hands`); presence, visibility and keypose stay the
+    first stage's. One ``estimate`` at a time per instance: it reuses
     preallocated network-input buffers.
     """
 
