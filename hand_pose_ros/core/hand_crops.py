@@ -101,9 +101,10 @@ def crop_input(
     its reference depth in metres.
 
     Nearest-neighbour sampling, for the reason `core.preprocess` gives. Depth becomes relative
-    to a reference near the hand's front (a low percentile of the central half's valid depths;
-    0 when there is none), so the input does not depend on how far the hand is; pixels off the
-    image are invalid. The refiner's keypoint depths are relative to the same reference.
+    to a reference near the hand's front (a low percentile of the central half's valid depths),
+    so the input does not depend on how far the hand is; pixels off the image are invalid. The
+    refiner's keypoint depths are relative to the same reference, which is NaN when the central
+    half holds no valid depth (the input is then relative to 0: all far or invalid).
     """
     size = crop.size_px
     centres = (np.arange(size) + 0.5) * crop.scale
@@ -129,7 +130,7 @@ def crop_input(
     out[~valid] = spec.invalid_value
     if crop.mirrored:
         out[:] = out[:, ::-1].copy()
-    return out, reference
+    return out, reference if central_valid.size else float("nan")
 
 
 def percentile(values: np.ndarray, q: float) -> float:

@@ -120,3 +120,12 @@ def test_spec_from_metadata_refuses_non_square_crops() -> None:
 def test_percentile_matches_numpys_linear_percentile(values, q) -> None:
     array = np.array(values, np.float32)
     assert percentile(array, q) == pytest.approx(float(np.percentile(array, q)), abs=1e-6)
+
+
+def test_a_crop_without_depth_in_its_centre_has_no_reference() -> None:
+    depth = np.full((40, 40), np.nan, np.float32)
+    depth[:, :5] = 0.8  # only the far left edge returns anything
+    crop = crop_around(np.array([20.0, 20.0]), 10.0, SPEC, mirrored=False)
+    values, reference_m = crop_input(depth, crop, SPEC)
+    assert np.isnan(reference_m)
+    assert np.isfinite(values).all()

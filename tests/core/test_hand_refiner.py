@@ -200,3 +200,13 @@ def test_each_further_pass_crops_around_the_previous_passes_keypoints(
         np.testing.assert_allclose(second.uv_px, crop.to_image(peaks_crop), atol=0.05)
     with pytest.raises(ValueError, match="refiner_passes must be at least 1"):
         HandEstimator(OnnxModel(first_stage), refiner=OnnxModel(refiner_path), refiner_passes=0)
+
+
+def test_a_crop_without_a_reference_depth_gives_no_predicted_depth() -> None:
+    decoder = RefinerDecoder(refiner_metadata(depth=True))
+    maps, cells = refiner_heatmaps()
+    uv = np.column_stack([np.linspace(40, 60, K), np.linspace(30, 45, K)])
+    crops = [decoder.crop_for(uv, 1)]
+    depth = depth_maps(np.zeros(K, np.float32), cells)[None]
+    refined = decoder.decode(maps[None], crops, depth, [float("nan")])
+    assert np.isnan(refined.depth_m).all()  # the lift then keeps the sampled depths

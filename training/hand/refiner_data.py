@@ -112,6 +112,7 @@ class RefinerBatches:
             targets.append(heatmap_targets(uv, visibility > 0, crop))
             label_m = self.arrays["keypoint_depth_m"][frame, side]
             labelled = (visibility == VISIBLE) & np.isfinite(label_m) & inside_crop(uv, crop)
+            labelled &= np.isfinite(reference_m)  # no reference: no depth target
             depth_mask[row] = labelled
             depth_targets[row] = np.where(
                 labelled, (label_m - reference_m) / CROP_SPEC.depth_range_m, 0.0
