@@ -24,7 +24,8 @@ HAND_REFINER_FIRST_RUN ?= runs/hand_refiner
 HAND_REFINER_WR_RUN ?= runs/hand_refiner_wr
 HAND_REFINER_DEPTH_RUN ?= runs/hand_refiner_depth
 HAND_REFINER_DEPTH2_RUN ?= runs/hand_refiner_depth2
-HAND_REFINER_RUN ?= runs/hand_refiner_depth3
+HAND_REFINER_DEPTH3_RUN ?= runs/hand_refiner_depth3
+HAND_REFINER_RUN ?= runs/hand_refiner_depth4
 HAND_REFINER ?= hand_pose_ros/models/hand_refiner_tiny.onnx
 HAND_SLIM_RUN ?= runs/hand_slim_aux
 HAND_SLIM_MODEL ?= hand_pose_ros/models/hand_slim_multitask.onnx
@@ -105,7 +106,9 @@ hand-refiner: $(STAMP)
 	$(PY) -m training.hand.train_refiner --steps 16000 --lr 0.0025 --threads 2 --depth-weight 20 \
 		--init-from $(HAND_REFINER_DEPTH_RUN) --out $(HAND_REFINER_DEPTH2_RUN)
 	$(PY) -m training.hand.train_refiner --steps 16000 --lr 0.0025 --threads 1 --depth-weight 20 \
-		--init-from $(HAND_REFINER_DEPTH2_RUN) --out $(HAND_REFINER_RUN)
+		--init-from $(HAND_REFINER_DEPTH2_RUN) --out $(HAND_REFINER_DEPTH3_RUN)
+	$(PY) -m training.hand.train_refiner --steps 16000 --lr 0.0025 --threads 1 --depth-weight 20 \
+		--init-from $(HAND_REFINER_DEPTH3_RUN) --out $(HAND_REFINER_RUN)
 	$(PY) -m training.hand.export_refiner --run $(HAND_REFINER_RUN) --out $(HAND_REFINER)
 	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER) --split test --embed
 	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER) --split test \
