@@ -70,17 +70,21 @@ def hand_crop(
     return crop_around(centre, box_side, CROP_SPEC, mirrored=side == MIRRORED_SIDE)
 
 
+def _inside(uv_crop: np.ndarray, size_px: int) -> np.ndarray:
+    """(K,) whether crop pixel coordinates (K, 2) lie inside a crop of that size."""
+    return np.all((uv_crop > -0.5) & (uv_crop < size_px - 0.5), axis=1)
+
+
 def inside_crop(uv_px: np.ndarray, crop: HandCrop) -> np.ndarray:
-    """(K,) whether each keypoint lies inside the crop."""
-    uv_crop = crop.to_crop(uv_px)
-    return np.all((uv_crop > -0.5) & (uv_crop < crop.size_px - 0.5), axis=1)
+    """(K,) whether each keypoint (image pixels) lies inside the crop."""
+    return _inside(crop.to_crop(uv_px), crop.size_px)
 
 
 def heatmap_targets(uv_px: np.ndarray, in_frame: np.ndarray, crop: HandCrop) -> np.ndarray:
     """(K, h, w) Gaussian targets of the keypoints that lie in frame and inside the crop."""
     size = CROP_SPEC.size_px
     uv_crop = crop.to_crop(uv_px)
-    inside = in_frame & inside_crop(uv_px, crop)
+    inside = in_frame & _inside(uv_crop, size)
     cells = size // REFINER_STRIDE
     return render_gaussian_heatmaps(
         input_px_to_heatmap(uv_crop, REFINER_STRIDE), inside, cells, cells, HEATMAP_SIGMA_PX
