@@ -30,6 +30,12 @@ def expect_drop(harness: Any, reason: str, *frame: Any, wait_s: float) -> None:
     assert key not in harness.sink.keypoints
 
 
+def corrupt_model(path: Path) -> Path:
+    """A file that is not an ONNX protobuf at all."""
+    path.write_bytes(b"\x08\x07this is not a protobuf" * 50)
+    return path
+
+
 def foreign_model(path: Path, shape: list[int]) -> Path:
     """A valid ONNX file without hand_pose_ros metadata (someone else's model)."""
     node = helper.make_node("Identity", ["x"], ["y"])

@@ -195,8 +195,7 @@ def test_unusable_model_keeps_node_up(
     from tests.core.body_stand_in import build_body_model
 
     if kind == "corrupt":
-        model = tmp_path / "corrupt.onnx"
-        model.write_bytes(b"\x08\x07this is not a protobuf" * 50)
+        model = bad_input.corrupt_model(tmp_path / "corrupt.onnx")
     elif kind == "foreign":
         model = bad_input.foreign_model(tmp_path / "foreign.onnx", [1, 3, 192, 256])
     elif kind == "hand_model":  # a valid model of the other task

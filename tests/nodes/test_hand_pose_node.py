@@ -271,10 +271,10 @@ def test_the_in_budget_configuration_runs_by_shipped_file_name(ros_context) -> N
         assert harness.node.estimator.model.name == "hand_slim_multitask"
         assert harness.node.estimator.refiner_passes == 2
         assert harness.wait_for_connections()
-        key, _ = harness.publish_frame(metres_to_depth_image(frame.depth_m),
-                                       intrinsics_to_camera_info(frame.intrinsics))
-        result = harness.wait_for_keypoints(key, WAIT_S)
-    assert result is not None
+        result = node_checks.keypoints_for(
+            harness, metres_to_depth_image(frame.depth_m),
+            intrinsics_to_camera_info(frame.intrinsics), wait_s=WAIT_S,
+        )
     found = sorted(set(result.cloud.instance.tolist()))
     assert found == np.flatnonzero(frame.present).tolist()
     for side in found:  # refined keypoints near the labels (PCK's box-relative tolerance x 3)

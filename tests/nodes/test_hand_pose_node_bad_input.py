@@ -148,8 +148,7 @@ def test_unusable_model_keeps_node_up(
         model = stand_in_model
         parameters["providers"] = ["NoSuchExecutionProvider"]
     elif kind == "corrupt":
-        model = tmp_path / "corrupt.onnx"
-        model.write_bytes(b"\x08\x07this is not a protobuf" * 50)
+        model = bad_input.corrupt_model(tmp_path / "corrupt.onnx")
     elif kind == "foreign":
         model = bad_input.foreign_model(tmp_path / "foreign.onnx", [1, 1, 120, 160])
     else:
@@ -171,8 +170,7 @@ def test_unusable_refiner_keeps_node_up(
     ros_context, tmp_path: Path, stand_in_model: Path, kind: str
 ) -> None:
     if kind == "corrupt":
-        refiner = tmp_path / "corrupt_refiner.onnx"
-        refiner.write_bytes(b"\x08\x07this is not a protobuf" * 50)
+        refiner = bad_input.corrupt_model(tmp_path / "corrupt_refiner.onnx")
     elif kind == "hand_model_as_refiner":
         refiner = stand_in_model
     else:

@@ -18,6 +18,7 @@ from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info  # noqa: E40
 from hand_pose_ros.ros.image_conversions import metres_to_depth_image  # noqa: E402
 from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
 from hand_pose_ros.synthetic import render_frame  # noqa: E402
+from tests.nodes.node_checks import keypoints_for  # noqa: E402
 from tests.training.warm_restart_checks import (  # noqa: E402
     assert_chain_recorded,
     largest_weight_change,
@@ -150,10 +151,8 @@ def test_export_is_self_describing_and_runs_in_the_node(trained_run: Path, tmp_p
     with InProcessHarness(parameters) as harness:
         assert harness.node.estimator.refiner.model.name == "smoke_refiner"
         assert harness.wait_for_connections()
-        key, _ = harness.publish_frame(metres_to_depth_image(frame.depth_m),
-                                       intrinsics_to_camera_info(frame.intrinsics))
-        result = harness.wait_for_keypoints(key, 5.0)
-    assert result is not None
+        result = keypoints_for(harness, metres_to_depth_image(frame.depth_m),
+                               intrinsics_to_camera_info(frame.intrinsics), wait_s=5.0)
     assert len(result.cloud) == 2 * len(HAND_KEYPOINT_NAMES)
 
 

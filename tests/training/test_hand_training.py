@@ -17,6 +17,7 @@ from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info  # noqa: E40
 from hand_pose_ros.ros.image_conversions import metres_to_depth_image  # noqa: E402
 from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
 from hand_pose_ros.synthetic import render_frame  # noqa: E402
+from tests.nodes.node_checks import keypoints_for  # noqa: E402
 from tests.training.warm_restart_checks import assert_chain_recorded, largest_weight_change  # noqa: E402
 from training.common.onnx_complexity import count_complexity  # noqa: E402
 from training.common.onnx_metadata import read_onnx_metadata  # noqa: E402
@@ -78,10 +79,8 @@ def test_export_is_self_describing_and_matches_torch(trained_run: Path, tmp_path
     with InProcessHarness({"model": str(model_path), "presence_threshold": 0.0}) as harness:
         assert harness.node.model.name == "smoke_hand"
         assert harness.wait_for_connections()
-        key, _ = harness.publish_frame(metres_to_depth_image(frame.depth_m),
-                                       intrinsics_to_camera_info(frame.intrinsics))
-        result = harness.wait_for_keypoints(key, 5.0)
-    assert result is not None
+        result = keypoints_for(harness, metres_to_depth_image(frame.depth_m),
+                               intrinsics_to_camera_info(frame.intrinsics), wait_s=5.0)
     assert len(result.cloud) == 2 * len(HAND_KEYPOINT_NAMES)
 
 
