@@ -14,7 +14,6 @@ torch on validation inputs, and loads the file through the core `OnnxModel`.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from training.body.networks import build_litepose, export_onnx, published_conven
 from training.body.peak_outputs import add_peak_outputs
 from training.body.train import command_line, parse_size
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
+from training.common.export_cli import export_parser
 from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import set_metadata
 from training.common.warm_restart import chain_totals
@@ -249,10 +249,7 @@ def export(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Export a trained LitePose network to ONNX.")
-    parser.add_argument("--run", type=Path, required=True, help="training run folder")
-    parser.add_argument("--out", type=Path, required=True, help="ONNX file to write")
-    parser.add_argument("--name", default="litepose_xs_synthetic", help="model_name in metadata")
+    parser = export_parser("Export a trained LitePose network to ONNX.", "litepose_xs_synthetic")
     parser.add_argument(
         "--input",
         type=parse_size,

@@ -11,7 +11,6 @@ the held-out test metrics to the same metadata.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import onnxruntime as ort
 import torch
 
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
+from training.common.export_cli import export_parser
 from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
 from training.common.warm_restart import chain_totals
@@ -131,10 +131,7 @@ def verify_and_report(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Export a trained hand network to ONNX.")
-    parser.add_argument("--run", type=Path, required=True, help="training run folder")
-    parser.add_argument("--out", type=Path, required=True, help="ONNX file to write")
-    parser.add_argument("--name", default="hand_tiny_multitask", help="model_name in metadata")
+    parser = export_parser("Export a trained hand network to ONNX.", "hand_tiny_multitask")
     args = parser.parse_args(argv)
     export(args.run, args.out, args.name)
 

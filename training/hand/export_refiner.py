@@ -12,7 +12,6 @@ held-out figures.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ import torch
 from hand_pose_ros.core.hand_crops import crop_input
 from hand_pose_ros.core.model_metadata import REFINER_OUTPUT_ROLES
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
+from training.common.export_cli import export_parser
 from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
 from training.common.warm_restart import chain_totals
@@ -110,10 +110,7 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Export a trained hand refiner to ONNX.")
-    parser.add_argument("--run", type=Path, required=True, help="training run folder")
-    parser.add_argument("--out", type=Path, required=True, help="ONNX file to write")
-    parser.add_argument("--name", default="hand_refiner_tiny", help="model_name in metadata")
+    parser = export_parser("Export a trained hand refiner to ONNX.", "hand_refiner_tiny")
     args = parser.parse_args(argv)
     export(args.run, args.out, args.name)
 

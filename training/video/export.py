@@ -12,7 +12,6 @@ ONNX Runtime reproduces torch and loads the file through the core ``DkdModel``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 from pathlib import Path
@@ -28,6 +27,7 @@ from training.body.coco_format import COCO17
 from training.body.export import input_spec
 from training.body.train import parse_size
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
+from training.common.export_cli import export_parser
 from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
 from training.common.warm_restart import chain_totals
@@ -173,10 +173,7 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Export a trained DKD tracker to ONNX.")
-    parser.add_argument("--run", type=Path, required=True, help="training run folder")
-    parser.add_argument("--out", type=Path, required=True, help="ONNX file to write")
-    parser.add_argument("--name", default="dkd_synthetic", help="model_name in metadata")
+    parser = export_parser("Export a trained DKD tracker to ONNX.", "dkd_synthetic")
     args = parser.parse_args(argv)
     export(args.run, args.out, args.name)
 
