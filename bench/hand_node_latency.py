@@ -8,7 +8,7 @@ plumbing adds to the network; with the refiner (the default) its run on the crop
 frame's hands is timed too.
 
     .venv/bin/python bench/hand_node_latency.py [--frames 500] [--model PATH]
-        [--refiner-model PATH|none] [--refiner-passes N]
+        [--refiner-model PATH|none] [--refiner-passes N] [--executor events|single]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from std_msgs.msg import Header  # noqa: E402
 from hand_pose_ros.core.hand_crops import crop_input  # noqa: E402
 from hand_pose_ros.core.hand_estimator import DEFAULT_REFINER_PASSES  # noqa: E402
 from hand_pose_ros.core.preprocess import make_network_input  # noqa: E402
+from hand_pose_ros.nodes.executors import DEFAULT_EXECUTOR_KIND, EXECUTOR_KINDS  # noqa: E402
 from hand_pose_ros.nodes.hand_pose_node import shipped_model_path  # noqa: E402
 from hand_pose_ros.ros.camera_info import (  # noqa: E402
     camera_info_to_intrinsics,
@@ -175,7 +176,7 @@ def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[
         "refiner_model": args.refiner_model,
         "refiner_passes": args.refiner_passes,
     }
-    with InProcessHarness(parameters) as harness:
+    with InProcessHarness(parameters, executor=args.executor) as harness:
         if harness.node.estimator is None:
             raise SystemExit(f"error: {harness.node.model_error}")
         if not harness.wait_for_connections():
@@ -277,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="synthetic sequence seed")
     parser.add_argument(
+        "--executor", choices=EXECUTOR_KINDS, default=DEFAULT_EXECUTOR_KIND,
+        help="rclpy executor spinning the node (hand_pose_ros.nodes.executors)",
+    )
+    parser.add_argument(
         "--flood-factor",
         type=float,
         default=2.0,
@@ -293,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     model = args.model or str(shipped_model_path())
     print(
         f"hand_pose_node latency bench: model {model}, refiner "
-        f"{args.refiner_model or 'shipped'} ({args.refiner_passes} pass(es)), {args.frames} "
+        f"{args.refiner_model or 'shipped'} ({args.refiner_passes} pass(es)), {args.executor} "
+        f"executor, {args.frames} "
         f"frames per mode after "
         f"{args.warmup} warm-up, one process, real DDS (publish depth -> keypoints received)"
     )

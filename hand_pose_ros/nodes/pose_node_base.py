@@ -33,6 +33,7 @@ from visualization_msgs.msg import MarkerArray
 
 from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.nodes.executors import make_executor, spin_until_shutdown
 from hand_pose_ros.nodes.frame_flow import FrameStats, LatestMailbox
 from hand_pose_ros.nodes.node_parameters import (
     INPUT_QOS_PARAMETERS,
@@ -607,11 +608,15 @@ def spin_node(factory: Callable[[], Node], args: Sequence[str] | None = None) ->
     from rclpy.executors import ExternalShutdownException
 
     rclpy.init(args=args)
-    node = factory()
-    try:
-        rclpy.spin(node)
+    node = None
+    try:  # A signal may arrive while the node is still being built (models loading).
+        node = factory()
+        executor = make_executor(node.context)
+        executor.add_node(node)
+        spin_until_shutdown(executor, node.context)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        node.destroy_node()
+        if node is not None:
+            node.destroy_node()
         rclpy.try_shutdown()

@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import rclpy
 from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 
+from hand_pose_ros.nodes.executors import DEFAULT_EXECUTOR_KIND, make_executor
 from hand_pose_ros.runner.sink import ReceivedKeypoints, RecordingSink, StampKey, stamp_key
 
 DISCOVERY_TIMEOUT_S = 10.0
@@ -55,10 +55,12 @@ class _HarnessBase:
         input_reliable: bool = False,
         domain_id: int | None = None,
         context: Context | None = None,
+        executor: str = DEFAULT_EXECUTOR_KIND,
     ) -> None:
         """``node_parameters`` become the node's parameter overrides (as a launch file or YAML
         would set them). ``context``: an initialised rclpy Context to share (e.g. one per test
-        module); by default the harness creates and shuts down its own."""
+        module); by default the harness creates and shuts down its own. ``executor``: one of
+        `nodes.executors.EXECUTOR_KINDS`, the deployed default unless a bench compares them."""
         nodes = self._nodes_module()
         self.node_parameters = dict(node_parameters or {})
         self.namespace = f"/hand_pose_run_{os.getpid()}_{next(_instance_counter)}"
@@ -101,7 +103,7 @@ class _HarnessBase:
                 namespace=self.namespace,
                 start_parameter_services=False,
             )
-            self.executor = SingleThreadedExecutor(context=self.context)
+            self.executor = make_executor(self.context, executor)
             for node in (self.node, self.source, self.sink):
                 self.executor.add_node(node)
         except BaseException:
