@@ -43,6 +43,7 @@ from hand_pose_ros.nodes.pose_node_base import (
     intrinsics_for_image,
     same_aspect,
     spin_node,
+    stamp_seconds,
 )
 from hand_pose_ros.nodes.stamp_pairing import NO_DEPTH, UNSYNCHRONISED, Paired, StampPairer
 from hand_pose_ros.ros.errors import MessageConversionError
@@ -83,10 +84,6 @@ class RgbdFrame:
 
     color: Image
     depth: Image | None
-
-
-def stamp_seconds(header: Header) -> float:
-    return float(header.stamp.sec) + float(header.stamp.nanosec) * 1e-9
 
 
 class BodyPoseNode(PoseNodeBase):
@@ -142,7 +139,6 @@ class BodyPoseNode(PoseNodeBase):
         self._depth_sub = None
         with self._pairing_lock:
             self._pairer = StampPairer(float(self._param("max_stamp_difference_s")))
-        # Camera info first (see hand_pose_node): it is stored before the frame it belongs to.
         self._info_sub = self.create_subscription(
             CameraInfo, COLOR_INFO_TOPIC, self._on_camera_info, info_qos
         )
@@ -199,7 +195,7 @@ class BodyPoseNode(PoseNodeBase):
         depth_m: np.ndarray | None = None
         intrinsics: Intrinsics | None = None
         if frame.depth is not None:
-            intrinsics = self._color_intrinsics(width, height)
+            intrinsics = self._color_intrinsics(frame.color.header, width, height)
             depth_m = self._depth_metres(frame.depth)
             depth_h, depth_w = depth_m.shape
             if not same_aspect(depth_w, depth_h, width, height):
@@ -239,8 +235,8 @@ class BodyPoseNode(PoseNodeBase):
         except MessageConversionError as error:
             raise FrameDropped(DROP_MALFORMED, f"malformed colour image: {error}") from error
 
-    def _color_intrinsics(self, width: int, height: int) -> Intrinsics:
-        source = self._current_intrinsics()
+    def _color_intrinsics(self, header: Header, width: int, height: int) -> Intrinsics:
+        source = self._current_intrinsics(header)
         intrinsics = intrinsics_for_image(source, width, height)
         if intrinsics is None:
             raise FrameDropped(

@@ -167,9 +167,6 @@ class HandPoseNode(PoseNodeBase):
         for subscription in (self._image_sub, self._info_sub):
             if subscription is not None:
                 self.destroy_subscription(subscription)
-        # Camera info first: the executor serves ready subscriptions in creation order, so a
-        # driver's CameraInfo published just before its image is stored before the image is
-        # handed to the worker (the first frame is not dropped for want of intrinsics).
         self._info_sub = self.create_subscription(
             CameraInfo, CAMERA_INFO_TOPIC, self._on_camera_info, info_qos
         )
@@ -191,7 +188,7 @@ class HandPoseNode(PoseNodeBase):
     def _process(self, pending: PendingFrame) -> None:
         msg = pending.msg
         estimator = self._ready_estimator()
-        intrinsics_source = self._current_intrinsics()
+        intrinsics_source = self._current_intrinsics(msg.header)
         depth_m = self._depth_metres(msg)
         height, width = depth_m.shape
         intrinsics = intrinsics_for_image(intrinsics_source, width, height)

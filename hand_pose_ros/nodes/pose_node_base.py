@@ -33,6 +33,7 @@ from visualization_msgs.msg import MarkerArray
 
 from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.nodes.camera_info_pairing import CameraInfoPairing
 from hand_pose_ros.nodes.executors import make_executor, spin_until_shutdown
 from hand_pose_ros.nodes.frame_flow import FrameStats, LatestMailbox
 from hand_pose_ros.nodes.node_parameters import (
@@ -56,6 +57,10 @@ ASPECT_TOLERANCE = 0.01
 
 WORKER_POLL_S = 0.5
 """How often an idle worker checks for shutdown (it is woken at once for frames)."""
+
+CAMERA_INFO_GRACE_S = 0.1
+"""Longest wait of a frame for its own CameraInfo (see `camera_info_pairing`), or for the first
+one before the frame is dropped: a driver publishes both together."""
 
 # Drop reasons every pose node can report (keys of `drop_counts`).
 DROP_BUSY = "busy"
@@ -169,7 +174,7 @@ class PoseNodeBase(Node):
         self._config_errors: dict[str, str] = {}
         self._last_log_s: dict[str, float] = {}
         self._suppressed_logs: dict[str, int] = {}
-        self._camera_info: CameraInfo | None = None
+        self._camera_infos = CameraInfoPairing(CAMERA_INFO_GRACE_S)
         self._info_sub = None
         self._intrinsics_cache: tuple[CameraInfo, bool, Intrinsics | str] | None = None
         self._marker_instances_shown: set[int] = set()
@@ -398,7 +403,7 @@ class PoseNodeBase(Node):
         return qos, info_qos
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
-        self._camera_info = msg
+        self._camera_infos.add(msg, stamp_seconds(msg.header))
 
     def _enqueue(self, msg: Any, received_s: float | None = None) -> None:
         """Hand a frame to the worker; a frame still waiting there is the one dropped."""
@@ -412,9 +417,11 @@ class PoseNodeBase(Node):
                 "(the node never queues behind the camera)",
             )
 
-    def _current_intrinsics(self) -> Intrinsics:
-        """Intrinsics from the latest CameraInfo (cached per message); FrameDropped if none."""
-        info = self._camera_info
+    def _current_intrinsics(self, header: Header) -> Intrinsics:
+        """Intrinsics from the image's CameraInfo (cached per message); FrameDropped if none.
+
+        Runs on the worker: waiting for the CameraInfo blocks no callback."""
+        info = self._camera_infos.for_image(stamp_seconds(header))
         topic = self._info_sub.topic_name if self._info_sub is not None else "camera_info"
         if info is None:
             raise FrameDropped(
@@ -600,6 +607,10 @@ class PoseNodeBase(Node):
             self.diagnostics_pub.publish(array)
         except Exception as error:  # Shutting down: nothing to report to.
             self._log_throttled("diagnostics", f"cannot publish diagnostics: {error}")
+
+
+def stamp_seconds(header: Header) -> float:
+    return float(header.stamp.sec) + float(header.stamp.nanosec) * 1e-9
 
 
 def spin_node(factory: Callable[[], Node], args: Sequence[str] | None = None) -> None:

@@ -23,6 +23,7 @@ from hand_pose_ros.nodes.hand_pose_parameters import (
     PARAMETER_SPECS,
     SHIPPED_REFINER_NAME,
 )
+from hand_pose_ros.nodes.pose_node_base import CAMERA_INFO_GRACE_S
 from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info
 from hand_pose_ros.ros.image_conversions import (
     depth_image_to_metres,
@@ -88,6 +89,23 @@ def test_keypoint_cloud_layout_and_values(harness: InProcessHarness, encoding: s
     )
     assert np.all((cloud.score >= 0) & (cloud.score <= 1))
     assert np.all(cloud.score > 0.9)  # exact Gaussian peaks of height 1
+
+
+def test_an_image_before_the_first_camera_info_waits_for_it(
+    ros_context, stand_in_model: Path
+) -> None:
+    """Nothing orders delivery across topics: a stream's first image may reach the node before
+    its CameraInfo. The frame waits up to CAMERA_INFO_GRACE_S for it instead of being dropped."""
+    with node_checks.observed_harness(
+        InProcessHarness, stand_in_model, ros_context, MARKER_LIFETIME_S,
+        refiner_model=NO_REFINER,
+    ) as running:
+        image, info = fm.frame(next(_frame_counter))
+        key, _ = running.publish_image(image)
+        running.spin_for(CAMERA_INFO_GRACE_S / 4)  # the image reaches the worker first
+        running.publish_camera_info(info)
+        assert running.wait_for_keypoints(key, WAIT_S) is not None, running.node.drop_counts
+        assert running.node.drop_counts == {}
 
 
 def test_header_is_copied_from_the_depth_image(harness: InProcessHarness) -> None:
