@@ -124,6 +124,8 @@ class HandPoseNode(PoseNodeBase):
 
     def __init__(self, node_name: str = NODE_NAME, **node_kwargs: Any) -> None:
         self._image_sub = None
+        self._refiner: OnnxModel | None = None
+        self._refiner_opened = False
         super().__init__(node_name, **node_kwargs)
 
     # ------------------------------------------------------------------ set-up
@@ -140,17 +142,21 @@ class HandPoseNode(PoseNodeBase):
         )
 
     def _load_refiner(self) -> OnnxModel | None:
-        """The refiner the parameter names (a failure reaches _build_estimator, which keeps the
-        node up and dropping frames with the reason)."""
+        """The refiner the parameter names, opened once (``refiner_model`` is read-only, and an
+        estimator parameter change must not stall frames on a new session). A failure reaches
+        _build_estimator, which keeps the node up and dropping frames with the reason."""
+        if self._refiner_opened:
+            return self._refiner
         configured = str(self._param("refiner_model"))
-        if configured == NO_REFINER:
-            return None
-        path = pose_node_base.configured_model_path(configured, SHIPPED_REFINER_NAME)
-        try:
-            return self._open_model(path, HAND_REFINER_TASK)
-        except Exception as error:
-            message = f"cannot load the hand refiner ('refiner_model'): {error}"
-            raise RuntimeError(message) from error
+        if configured != NO_REFINER:
+            path = pose_node_base.configured_model_path(configured, SHIPPED_REFINER_NAME)
+            try:
+                self._refiner = self._open_model(path, HAND_REFINER_TASK)
+            except Exception as error:
+                message = f"cannot load the hand refiner ('refiner_model'): {error}"
+                raise RuntimeError(message) from error
+        self._refiner_opened = True
+        return self._refiner
 
     def _extra_diagnostic_values(self) -> dict[str, str | float | int]:
         refiner = self.estimator.refiner if self.estimator is not None else None

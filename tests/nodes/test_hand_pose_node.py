@@ -264,6 +264,19 @@ def test_shipped_model_through_the_node_matches_core_and_its_model_card(ros_cont
     assert measured["presence_accuracy"] >= card["presence_accuracy"] - 0.1, measured
 
 
+def test_an_estimator_parameter_change_keeps_the_open_models(ros_context) -> None:
+    """Changing a threshold rebuilds the estimator around the sessions already open: opening
+    ONNX Runtime sessions again would stall the frames meanwhile."""
+    with InProcessHarness({"model": ""}, context=ros_context) as harness:
+        node = harness.node
+        before = node.estimator
+        assert before.refiner is not None, node.model_error
+        assert node.set_parameters([Parameter("presence_threshold", value=0.6)])[0].successful
+        assert node.estimator is not before and node.estimator.presence_threshold == 0.6
+        assert node.estimator.model is before.model
+        assert node.estimator.refiner.model is before.refiner.model
+
+
 def test_a_bare_file_name_names_a_shipped_model_and_a_path_names_a_file(tmp_path: Path) -> None:
     from hand_pose_ros.nodes.pose_node_base import configured_model_path
 
