@@ -1,10 +1,10 @@
 """Which rclpy executor spins the pose nodes.
 
 rclpy's `EventsExecutor` (C++, `rclpy.experimental`, from ROS 2 Kilted) hands each message to
-its callback without rebuilding a wait set in Python on every turn. On this package's hand
-node it cut about a millisecond of the publish -> keypoints latency at 224x172 (p50 5.0 ->
-3.9 ms, 195 -> 260 frames/s on 2 cores; `python bench/hand_node_latency.py --executor events`
-beside `--executor single`). Distributions without it fall back to `SingleThreadedExecutor`.
+its callback without rebuilding a wait set in Python on every turn. On the hand node it took
+about 0.75 ms off the publish -> keypoints latency at 224x172 on 2 cores (p50 3.47 -> 2.73 ms,
+280 -> 355 frames/s; `python bench/hand_node_latency.py --executor events` beside
+`--executor single`). Distributions without it fall back to `SingleThreadedExecutor`.
 """
 
 from __future__ import annotations
