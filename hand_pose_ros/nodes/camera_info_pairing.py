@@ -5,8 +5,8 @@ Drivers publish a CameraInfo with every image under the same stamp, but nothing 
 across topics (rclpy's EventsExecutor hands messages over as they arrive): an image can reach
 the worker before its CameraInfo. The intrinsics rarely change, yet a frame whose CameraInfo
 did (a new resolution, a broken calibration replaced) must be read with its own. A camera that
-publishes its CameraInfo once, on its own clock or with stamp 0 sends none per image; the
-latest then serves at once, without waiting.
+publishes its CameraInfo once, on its own clock or with stamp 0 sends none per image: after
+its first image has waited in vain, the latest serves at once.
 
 Pure Python (the messages are opaque, stamps are float seconds); the node's worker asks, the
 executor's callback adds.
@@ -30,7 +30,7 @@ class CameraInfoPairing:
         self.grace_s = float(grace_s)
         self._infos: deque[tuple[float, Any]] = deque(maxlen=max(1, history))
         self._arrived = threading.Condition()
-        self._previous_image_s: float | None = None
+        self._stamps_match = True  # until an image misses its own CameraInfo
 
     def add(self, info: Any, stamp_s: float) -> None:
         with self._arrived:
@@ -40,28 +40,27 @@ class CameraInfoPairing:
     def for_image(self, stamp_s: float) -> Any | None:
         """The CameraInfo stamped ``stamp_s``, else the latest (None: none has come).
 
-        Waits, at most ``grace_s``, while there is none yet or the latest is older than the image
-        but no older than the previous image (the camera stamps a CameraInfo per image, and this
-        image's is on its way)."""
+        Waits, at most ``grace_s``, while none has come, or while the latest is older than the
+        image and the camera's CameraInfo stamps have matched its images' so far. An image
+        that misses its own (stamps offset from the images', a static CameraInfo, a lost
+        message) stops the waiting until one is paired again: a camera without a CameraInfo
+        per image costs one grace period, not one per frame."""
         deadline_s = time.monotonic() + self.grace_s
         with self._arrived:
-            try:
-                while True:
-                    own = next((info for s, info in reversed(self._infos) if s == stamp_s), None)
-                    if own is not None:
-                        return own
-                    latest = self._infos[-1] if self._infos else None
-                    if latest is not None and not self._own_is_coming(latest[0], stamp_s):
-                        return latest[1]
-                    remaining_s = deadline_s - time.monotonic()
-                    if remaining_s <= 0:
-                        return latest[1] if latest is not None else None
-                    self._arrived.wait(remaining_s)
-            finally:
-                self._previous_image_s = float(stamp_s)
-
-    def _own_is_coming(self, latest_s: float, image_s: float) -> bool:
-        """Whether to wait for the image's own CameraInfo: the latest is older than the image
-        and kept pace with the images so far."""
-        keeping_pace = self._previous_image_s is None or latest_s >= self._previous_image_s
-        return latest_s < image_s and keeping_pace
+            while True:
+                own = next((info for s, info in reversed(self._infos) if s == stamp_s), None)
+                if own is not None:
+                    self._stamps_match = True
+                    return own
+                latest = self._infos[-1] if self._infos else None
+                if latest is None:
+                    may_come = True
+                else:
+                    may_come = self._stamps_match and latest[0] < stamp_s
+                remaining_s = deadline_s - time.monotonic()
+                if not may_come or remaining_s <= 0:
+                    if latest is None:
+                        return None
+                    self._stamps_match = False
+                    return latest[1]
+                self._arrived.wait(remaining_s)
