@@ -19,14 +19,13 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 from tqdm import tqdm
 
 from hand_pose_ros.core.body_estimator import DEFAULT_BODY_BAND_M, DEFAULT_BODY_WINDOW_PX
 from hand_pose_ros.core.depth_sampling import sample_depth
 from hand_pose_ros.core.model_metadata import BODY_DECODING_DEFAULTS, BODY_POSE_TASK
-from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.core.model_runtime import OnnxModel, create_session
 from training.body.coco_format import COCO17, LAYOUTS, KeypointLayout
 from training.body.data import (
     HEATMAP_SIGMA_PX,
@@ -141,7 +140,7 @@ def keypoint_depth_offsets(seeds: range, width: int, height: int) -> tuple[list[
 
 def check_parity(path: Path, model: torch.nn.Module, inputs: torch.Tensor) -> float:
     """Largest |torch - ONNX Runtime| over every output on the given inputs."""
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = create_session(path)  # the options the nodes run with
     with torch.no_grad():
         expected = model(inputs)
     actual = session.run(list(OUTPUT_NAMES.values()), {"image": inputs.numpy()})

@@ -15,9 +15,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import torch
 
+from hand_pose_ros.core.model_runtime import create_session
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.export_cli import export_parser
 from training.common.onnx_complexity import count_complexity
@@ -50,7 +50,7 @@ def check_parity(
     path: Path, wrapper: torch.nn.Module, inputs: np.ndarray, input_name: str = INPUT_SPEC["name"]
 ) -> float:
     """Largest |torch - ONNX Runtime| over every output on the given inputs."""
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = create_session(path)  # the options the nodes run with
     worst = 0.0
     with torch.no_grad():
         for x in inputs:

@@ -17,10 +17,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import torch
 
 from hand_pose_ros.core.model_metadata import VIDEO_POSE_TASK
+from hand_pose_ros.core.model_runtime import create_session
 from hand_pose_ros.core.video.dkd_model import DkdModel
 from hand_pose_ros.core.video.rois import RoiSpec
 from training.body.coco_format import COCO17
@@ -92,7 +92,7 @@ def check_parity(path: Path, network: DkdNetwork) -> float:
     )
     with torch.no_grad():
         expected = DkdExportGraph(network)(*inputs)
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = create_session(path)  # the options the nodes run with
     actual = session.run(
         list(OUTPUT_NAMES), {name: t.numpy() for name, t in zip(INPUT_NAMES, inputs)}
     )
