@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+import rclpy
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 
@@ -51,8 +52,6 @@ def test_unknown_kind_is_refused(ros_context: Context) -> None:
 
 def test_spin_returns_once_the_context_is_shut_down() -> None:
     context = Context()
-    import rclpy
-
     rclpy.init(context=context, domain_id=isolated_domain_id())
     executor = make_executor(context)
     context.try_shutdown()
