@@ -4,11 +4,14 @@ rclpy's `EventsExecutor` (C++, `rclpy.experimental`, from ROS 2 Kilted) hands ea
 its callback without rebuilding a wait set in Python on every turn. On the hand node it took
 about 0.75 ms off the publish -> keypoints latency at 224x172 on 2 cores (p50 3.47 -> 2.73 ms,
 280 -> 355 frames/s; `python bench/hand_node_latency.py --executor events` beside
-`--executor single`). Distributions without it fall back to `SingleThreadedExecutor`.
+`--executor single`). Distributions without it fall back to `SingleThreadedExecutor`, and so
+does every node started with ``HAND_POSE_ROS_EXECUTOR=single`` in its environment: the
+EventsExecutor is still marked experimental in rclpy.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from rclpy.context import Context
@@ -18,6 +21,8 @@ EXECUTOR_KINDS: tuple[str, ...] = ("events", "single")
 """``events``: rclpy's EventsExecutor where this rclpy has it, else ``single``;
 ``single``: rclpy's SingleThreadedExecutor."""
 DEFAULT_EXECUTOR_KIND = "events"
+EXECUTOR_ENVIRONMENT_VARIABLE = "HAND_POSE_ROS_EXECUTOR"
+"""Names the executor kind of nodes started by their console entry points (`node_executor_kind`)."""
 SHUTDOWN_POLL_S = 0.1
 """Longest wait of one executor turn in `spin_until_shutdown`: how soon a node notices that
 Ctrl-C or SIGTERM shut its context down."""
@@ -30,6 +35,11 @@ def events_executor_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def node_executor_kind() -> str:
+    """The kind the environment asks for (EXECUTOR_ENVIRONMENT_VARIABLE), else the default."""
+    return os.environ.get(EXECUTOR_ENVIRONMENT_VARIABLE, "").strip() or DEFAULT_EXECUTOR_KIND
 
 
 def make_executor(context: Context, kind: str = DEFAULT_EXECUTOR_KIND) -> Executor:

@@ -14,6 +14,7 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 
 from hand_pose_ros.nodes.executors import (
+    EXECUTOR_ENVIRONMENT_VARIABLE,
     events_executor_available,
     make_executor,
     spin_until_shutdown,
@@ -24,6 +25,11 @@ READY_TIMEOUT_S = 60.0
 EXIT_TIMEOUT_S = 10.0
 SPINNING_S = 1.0
 """Time between the node's ready line and the signal: the executor is then waiting for work."""
+DEFAULT_LOG_LINE = (
+    "spinning with rclpy's EventsExecutor"
+    if events_executor_available()
+    else "spinning with rclpy's SingleThreadedExecutor"
+)
 
 
 def test_single_kind_is_the_single_threaded_executor(ros_context: Context) -> None:
@@ -60,11 +66,24 @@ def test_spin_returns_once_the_context_is_shut_down() -> None:
     assert time.perf_counter() - start_s < 1.0
 
 
-@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
-def test_hand_node_process_exits_cleanly_on_a_signal(signal_number: int) -> None:
+@pytest.mark.parametrize(
+    ("signal_number", "executor", "expected_log"),
+    [
+        (signal.SIGINT, "", DEFAULT_LOG_LINE),
+        (signal.SIGTERM, "", DEFAULT_LOG_LINE),
+        (signal.SIGINT, "single", "spinning with rclpy's SingleThreadedExecutor"),
+        (signal.SIGINT, "multi", "HAND_POSE_ROS_EXECUTOR='multi' is not one of"),
+    ],
+    ids=["INT", "TERM", "INT-single", "INT-unknown-kind"],
+)
+def test_hand_node_process_exits_cleanly_on_a_signal(
+    signal_number: int, executor: str, expected_log: str
+) -> None:
     """The console entry point (`ros2 run hand_pose_ros hand_pose_node`) stops on Ctrl-C or
-    SIGTERM, as launch sends them, instead of hanging in the executor's wait."""
+    SIGTERM, as launch sends them, instead of hanging in the executor's wait; the environment
+    picks its executor, and a kind it does not know is reported, not fatal."""
     environment = dict(os.environ, ROS_DOMAIN_ID=str(isolated_domain_id()))
+    environment[EXECUTOR_ENVIRONMENT_VARIABLE] = executor
     process = subprocess.Popen(
         [sys.executable, "-c", "from hand_pose_ros.nodes.hand_pose_node import main; main()",
          "--ros-args", "-r", f"__ns:=/entry_point_{os.getpid()}"],
@@ -87,6 +106,8 @@ def test_hand_node_process_exits_cleanly_on_a_signal(signal_number: int) -> None
         time.sleep(SPINNING_S)
         process.send_signal(signal_number)
         assert process.wait(timeout=EXIT_TIMEOUT_S) == 0, process.stdout.read()
+        output = "".join(log) + process.stdout.read()
+        assert expected_log in output, output
     finally:
         if process.poll() is None:
             process.kill()
