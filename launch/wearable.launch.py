@@ -5,7 +5,7 @@ Usage:
       camera_info_topic:=/camera/depth/camera_info
 
 Everything tunable lives in config/hand_pose_node.yaml; this file only wires topics, the
-parameter file and the optional model override together.
+parameter file and the model choice (model, refiner_model, refiner_passes) together.
 """
 
 from __future__ import annotations
@@ -51,13 +51,19 @@ def generate_launch_description() -> LaunchDescription:
             default_value="",
             description="Exported ONNX model file; empty uses the model shipped with the package, "
             "a bare file name another shipped one (hand_slim_multitask.onnx: the in-budget "
-            "first stage, with refiner_passes 2).",
+            "first stage, with refiner_passes:=2).",
         ),
         DeclareLaunchArgument(
             "refiner_model",
             default_value="",
             description="Hand refiner ONNX file; empty uses the shipped one, 'none' runs the "
             "first model alone.",
+        ),
+        DeclareLaunchArgument(
+            "refiner_passes",
+            default_value="1",
+            description="Refiner runs per hand and frame, each on a crop around the previous "
+            "keypoints (2 with hand_slim_multitask.onnx: the in-budget pair).",
         ),
         DeclareLaunchArgument(
             "use_rviz", default_value="true", description="Start RViz with rviz_config."
@@ -80,6 +86,11 @@ def generate_launch_description() -> LaunchDescription:
             {
                 name: ParameterValue(LaunchConfiguration(name), value_type=str)
                 for name in ("model", "refiner_model")
+            },
+            {
+                "refiner_passes": ParameterValue(
+                    LaunchConfiguration("refiner_passes"), value_type=int
+                )
             },
         ],
         remappings=[

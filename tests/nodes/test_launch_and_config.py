@@ -27,7 +27,7 @@ from hand_pose_ros.nodes import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SET_BY_LAUNCH = {"model", "refiner_model", "use_depth", "video_model"}
+SET_BY_LAUNCH = {"model", "refiner_model", "refiner_passes", "use_depth", "video_model"}
 
 
 class _Recorder:
@@ -76,11 +76,12 @@ def _describe(monkeypatch: pytest.MonkeyPatch, launch_file: str) -> _Recorder:
 
 
 @pytest.mark.parametrize(
-    ("launch_file", "node_module", "input_topics"),
+    ("launch_file", "node_module", "parameters", "input_topics"),
     [
         (
             "launch/robot.launch.py",
             body_pose_node,
+            body_pose_parameters,
             {
                 body_pose_node.COLOR_TOPIC,
                 body_pose_node.COLOR_INFO_TOPIC,
@@ -90,12 +91,17 @@ def _describe(monkeypatch: pytest.MonkeyPatch, launch_file: str) -> _Recorder:
         (
             "launch/wearable.launch.py",
             hand_pose_node,
+            hand_pose_parameters,
             {hand_pose_node.DEPTH_TOPIC, hand_pose_node.CAMERA_INFO_TOPIC},
         ),
     ],
 )
 def test_launch_file_wires_the_node(
-    monkeypatch: pytest.MonkeyPatch, launch_file: str, node_module, input_topics: set[str]
+    monkeypatch: pytest.MonkeyPatch,
+    launch_file: str,
+    node_module,
+    parameters,
+    input_topics: set[str],
 ) -> None:
     description = _describe(monkeypatch, launch_file)
     entities = description.args[0]
@@ -115,6 +121,11 @@ def test_launch_file_wires_the_node(
         assert target.name in arguments  # every remap is a launch argument
     for name in ("params_file", "rviz_config"):
         assert Path(arguments[name]["default_value"]).is_file(), name
+    specs = parameters.SPECS_BY_NAME
+    for name in SET_BY_LAUNCH & arguments.keys() & specs.keys():  # the node's default, as text
+        default = specs[name].default
+        text = str(default).lower() if isinstance(default, bool) else str(default)
+        assert arguments[name]["default_value"] == text, name
     rviz = next(n for n in nodes if n.kwargs["package"] == "rviz2")
     assert rviz.kwargs["condition"].args[0].name == "use_rviz"
 
