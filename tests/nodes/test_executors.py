@@ -72,7 +72,7 @@ def test_spin_returns_once_the_context_is_shut_down() -> None:
         (signal.SIGINT, "", DEFAULT_LOG_LINE),
         (signal.SIGTERM, "", DEFAULT_LOG_LINE),
         (signal.SIGINT, "single", "spinning with rclpy's SingleThreadedExecutor"),
-        (signal.SIGINT, "multi", "HAND_POSE_ROS_EXECUTOR='multi' is not one of"),
+        (signal.SIGINT, "multi", f"{EXECUTOR_ENVIRONMENT_VARIABLE}='multi' is not one of"),
     ],
     ids=["INT", "TERM", "INT-single", "INT-unknown-kind"],
 )
