@@ -37,9 +37,16 @@ def events_executor_available() -> bool:
     return True
 
 
-def node_executor_kind() -> str:
-    """The kind the environment asks for (EXECUTOR_ENVIRONMENT_VARIABLE), else the default."""
-    return os.environ.get(EXECUTOR_ENVIRONMENT_VARIABLE, "").strip() or DEFAULT_EXECUTOR_KIND
+def node_executor_kind() -> tuple[str, str | None]:
+    """The kind the environment asks for (EXECUTOR_ENVIRONMENT_VARIABLE), else the default;
+    with the problem to log when it names no kind (the default is then used)."""
+    kind = os.environ.get(EXECUTOR_ENVIRONMENT_VARIABLE, "").strip() or DEFAULT_EXECUTOR_KIND
+    if kind in EXECUTOR_KINDS:
+        return kind, None
+    return DEFAULT_EXECUTOR_KIND, (
+        f"{EXECUTOR_ENVIRONMENT_VARIABLE}={kind!r} is not one of {list(EXECUTOR_KINDS)}: "
+        f"spinning with '{DEFAULT_EXECUTOR_KIND}'"
+    )
 
 
 def make_executor(context: Context, kind: str = DEFAULT_EXECUTOR_KIND) -> Executor:

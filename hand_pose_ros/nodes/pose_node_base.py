@@ -34,14 +34,7 @@ from visualization_msgs.msg import MarkerArray
 from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.nodes.camera_info_pairing import CameraInfoPairing
-from hand_pose_ros.nodes.executors import (
-    DEFAULT_EXECUTOR_KIND,
-    EXECUTOR_ENVIRONMENT_VARIABLE,
-    EXECUTOR_KINDS,
-    make_executor,
-    node_executor_kind,
-    spin_until_shutdown,
-)
+from hand_pose_ros.nodes.executors import make_executor, node_executor_kind, spin_until_shutdown
 from hand_pose_ros.nodes.frame_flow import FrameStats, LatestMailbox
 from hand_pose_ros.nodes.node_parameters import (
     INPUT_QOS_PARAMETERS,
@@ -629,13 +622,9 @@ def spin_node(factory: Callable[[], Node], args: Sequence[str] | None = None) ->
     node = None
     try:  # A signal may arrive while the node is still being built (models loading).
         node = factory()
-        kind = node_executor_kind()
-        if kind not in EXECUTOR_KINDS:
-            node.get_logger().error(
-                f"{EXECUTOR_ENVIRONMENT_VARIABLE}={kind!r} is not one of "
-                f"{list(EXECUTOR_KINDS)}: spinning with '{DEFAULT_EXECUTOR_KIND}'"
-            )
-            kind = DEFAULT_EXECUTOR_KIND
+        kind, problem = node_executor_kind()
+        if problem is not None:
+            node.get_logger().error(problem)
         executor = make_executor(node.context, kind)
         node.get_logger().info(f"spinning with rclpy's {type(executor).__name__}")
         executor.add_node(node)
