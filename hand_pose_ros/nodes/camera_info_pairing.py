@@ -53,10 +53,7 @@ class CameraInfoPairing:
                     self._stamps_match = True
                     return own
                 latest = self._infos[-1] if self._infos else None
-                if latest is None:
-                    may_come = True
-                else:
-                    may_come = self._stamps_match and latest[0] < stamp_s
+                may_come = latest is None or (self._stamps_match and latest[0] < stamp_s)
                 remaining_s = deadline_s - time.monotonic()
                 if not may_come or remaining_s <= 0:
                     if latest is None:
