@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 MIN_BOX_PX = 8.0
 """Smallest hand box (image pixels) a crop is cut for: keeps a collapsed detection croppable."""
@@ -72,6 +73,24 @@ class HandCrop:
         if self.mirrored:
             uv[..., 0] = (self.size_px - 1) - uv[..., 0]
         return uv
+
+
+def label_region_corners(labels: np.ndarray, label: int) -> np.ndarray | None:
+    """Corners ((left, top), (right, bottom)), outer pixel edges in the label map's own pixel
+    frame, of the largest 4-connected region of ``label`` in a (h, w) label map; None where
+    ``label`` wins no pixel. The largest region, because a stray patch of the hand's label on
+    the other hand or at the image edge must not stretch the box."""
+    mask = labels == label
+    if not mask.any():
+        return None
+    regions, count = ndimage.label(mask)
+    if count > 1:
+        sizes = np.bincount(regions.reshape(-1), minlength=count + 1)[1:]
+        mask = regions == 1 + int(np.argmax(sizes))
+    rows, columns = np.nonzero(mask)
+    return np.array(
+        [[columns.min() - 0.5, rows.min() - 0.5], [columns.max() + 0.5, rows.max() + 0.5]]
+    )
 
 
 def keypoint_box(uv_px: np.ndarray) -> tuple[np.ndarray, float]:

@@ -43,7 +43,8 @@ class RefinerDecoder:
         self.has_depth = "keypoint_depth" in metadata["outputs"]
 
     def crop_for(self, uv_px: np.ndarray, side: int) -> HandCrop:
-        """The crop around a hand's (K, 2) keypoints in image pixels."""
+        """The crop around the box of a hand's (N, 2) points in image pixels: its keypoints,
+        or the corners of a box found otherwise."""
         centre, box_side = keypoint_box(uv_px)
         return crop_around(centre, box_side, self.spec, mirrored=side == self.mirrored_side)
 
@@ -88,7 +89,8 @@ class HandRefiner:
             )
 
     def refine(self, depth_m: np.ndarray, hands: list[tuple[np.ndarray, int]]) -> RefinedKeypoints:
-        """Refined keypoints of N hands given as (uv (K, 2), side)."""
+        """Refined keypoints of N hands given as (points (N, 2) the crop is cut around, side):
+        see :meth:`RefinerDecoder.crop_for`."""
         if len(hands) > len(self._inputs):
             size = self.decoder.spec.size_px
             self._inputs = np.empty((len(hands), 1, size, size), np.float32)

@@ -139,6 +139,7 @@ class HandPoseNode(PoseNodeBase):
             predicted_depth_band_m=float(self._param("predicted_depth_band_m")),
             refiner=self._load_refiner(),
             refiner_passes=int(self._param("refiner_passes", DEFAULT_REFINER_PASSES)),
+            first_crop=str(self._param("refiner_first_crop")),
         )
 
     def _load_refiner(self) -> OnnxModel | None:

@@ -16,7 +16,12 @@ from hand_pose_ros.core.depth_sampling import (
     DEFAULT_PREDICTED_DEPTH_BAND_M,
     DEFAULT_WINDOW_PX,
 )
-from hand_pose_ros.core.hand_estimator import DEFAULT_PRESENCE_THRESHOLD, DEFAULT_REFINER_PASSES
+from hand_pose_ros.core.hand_estimator import (
+    DEFAULT_FIRST_CROP,
+    DEFAULT_PRESENCE_THRESHOLD,
+    DEFAULT_REFINER_PASSES,
+    FIRST_CROP_SOURCES,
+)
 from hand_pose_ros.nodes.node_parameters import (
     INPUT_QOS_PARAMETERS,
     MODEL_PARAMETERS,
@@ -27,6 +32,7 @@ from hand_pose_ros.nodes.node_parameters import (
     input_specs,
     model_specs,
     non_negative,
+    one_of,
     output_specs,
     positive,
     specs_by_name,
@@ -56,6 +62,7 @@ ESTIMATOR_PARAMETERS: frozenset[str] = frozenset(
     {
         "presence_threshold",
         "refiner_passes",
+        "refiner_first_crop",
         "depth_window_px",
         "foreground_band_m",
         "hand_depth_band_m",
@@ -85,6 +92,14 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "Refiner runs per hand and frame (count); each crops around the previous keypoints. "
         "Ignored without a refiner.",
         at_least_one,
+    ),
+    ParameterSpec(
+        "refiner_first_crop",
+        DEFAULT_FIRST_CROP,
+        "What the refiner's first crop of a hand is cut around: 'segmentation' (the box of the "
+        "hand's mask from the first model; its keypoints where the model has no mask or the "
+        "mask is empty) or 'keypoints' (the box of the first model's keypoints).",
+        one_of(FIRST_CROP_SOURCES),
     ),
     ParameterSpec(
         "depth_window_px",

@@ -70,6 +70,7 @@ def build_hand_model(
     presence_logits: np.ndarray | None = None,
     visibility_logits: np.ndarray | None = None,
     keypose_logits: np.ndarray | None = None,
+    segmentation_logits: np.ndarray | None = None,
     presence_input_gain: float = 0.0,
     outputs: tuple[str, ...] = ("heatmaps", "presence", "visibility", "segmentation", "keypose"),
     input_hw: tuple[int, int] | None = None,
@@ -95,11 +96,13 @@ def build_hand_model(
         visibility_logits = np.zeros(sides * keypoints, np.float32)
     if keypose_logits is None:
         keypose_logits = np.zeros((sides, len(meta.get("keyposes", ["x"]))), np.float32)
+    if segmentation_logits is None:  # background wins everywhere
+        segmentation_logits = np.zeros((3, h, w), np.float32)
     constants = {
         "heatmaps": np.asarray(heatmaps, np.float32)[None],
         "presence": np.asarray(presence_logits, np.float32)[None],
         "visibility": np.asarray(visibility_logits, np.float32)[None],
-        "segmentation": np.zeros((1, 3, h, w), np.float32),
+        "segmentation": np.asarray(segmentation_logits, np.float32)[None],
         "keypose": np.asarray(keypose_logits, np.float32)[None],
     }
     input_name = meta["input"]["name"]

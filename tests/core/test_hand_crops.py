@@ -14,6 +14,7 @@ from hand_pose_ros.core.hand_crops import (
     crop_around,
     crop_input,
     keypoint_box,
+    label_region_corners,
     percentile,
 )
 
@@ -104,6 +105,21 @@ def test_keypoint_box_ignores_missing_keypoints() -> None:
     centre, side = keypoint_box(uv)
     np.testing.assert_allclose(centre, [20.0, 8.0])
     assert side == pytest.approx(20.0)
+
+
+def test_a_label_regions_corners_are_its_outer_pixel_edges() -> None:
+    labels = np.zeros((6, 8), np.int64)
+    labels[1:4, 2:7] = 2
+    np.testing.assert_array_equal(label_region_corners(labels, 2), [[1.5, 0.5], [6.5, 3.5]])
+    assert label_region_corners(labels, 1) is None
+
+
+def test_only_the_largest_region_of_a_label_is_boxed() -> None:
+    labels = np.zeros((10, 10), np.int64)
+    labels[2:6, 2:5] = 1  # the hand: 12 pixels
+    labels[8, 9] = 1  # a stray pixel of the same label
+    labels[6, 5] = 1  # touching the hand only diagonally: a region of its own
+    np.testing.assert_array_equal(label_region_corners(labels, 1), [[1.5, 1.5], [4.5, 5.5]])
 
 
 def test_spec_from_metadata_refuses_non_square_crops() -> None:

@@ -10,11 +10,16 @@ import pytest
 from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.core.hand_estimator import HandEstimator
 from hand_pose_ros.core.hand_refiner import HandRefiner, RefinerDecoder
-from hand_pose_ros.core.heatmaps import heatmap_to_input_px, render_gaussian_heatmaps
+from hand_pose_ros.core.heatmaps import heatmap_to_input_px, render_gaussian_heatmaps, rescale_px
 from hand_pose_ros.core.model_metadata import ModelLoadError, validate_metadata
 from hand_pose_ros.core.model_runtime import OnnxModel
 from tests.core.refiner_stand_in import build_refiner_model, refiner_metadata
-from tests.core.test_hand_estimator import IMAGE_HW, ramp_depth, right_hand_heatmaps
+from tests.core.test_hand_estimator import (
+    HEATMAP_HW,
+    IMAGE_HW,
+    ramp_depth,
+    right_hand_heatmaps,
+)
 
 K = 21
 CROP_PX, STRIDE = 32, 4
@@ -200,6 +205,85 @@ def test_each_further_pass_crops_around_the_previous_passes_keypoints(
         np.testing.assert_allclose(second.uv_px, crop.to_image(peaks_crop), atol=0.05)
     with pytest.raises(ValueError, match="refiner_passes must be at least 1"):
         HandEstimator(OnnxModel(first_stage), refiner=OnnxModel(refiner_path), refiner_passes=0)
+
+
+def hand_masks() -> tuple[np.ndarray, np.ndarray]:
+    """Segmentation logits (3, 60, 80) in which the right hand (class 2) wins a block and a
+    stray cell, the left hand nothing; and the right block's corners in network pixels."""
+    logits = np.zeros((3, *HEATMAP_HW), np.float32)
+    logits[2, 20:30, 40:56] = 5.0
+    logits[2, 50, 5] = 5.0
+    corners_cells = np.array([[39.5, 19.5], [55.5, 29.5]])
+    return logits, heatmap_to_input_px(corners_cells, 2)
+
+
+def test_the_first_crop_is_cut_around_the_hands_mask_and_later_ones_around_its_keypoints(
+    make_model, refiner_path
+) -> None:
+    height, width = IMAGE_HW
+    depth = ramp_depth(height, width)
+    intrinsics = Intrinsics.from_fov(width, height, 70.0)
+    logits, corners_network = hand_masks()
+    maps, _ = right_hand_heatmaps()
+    first_stage = make_model(
+        heatmaps=maps, presence_logits=np.array([2.0, 2.0], np.float32),
+        segmentation_logits=logits,
+    )
+    to_image = np.array([width / 160, height / 120])
+    corners_image = rescale_px(corners_network, to_image)
+    alone = HandEstimator(OnnxModel(first_stage)).estimate(depth, intrinsics).hands
+    decoder = RefinerDecoder(refiner_metadata())
+    peaks_crop = heatmap_to_input_px(refiner_heatmaps()[1], STRIDE)
+
+    def refined(**options) -> list:
+        estimator = HandEstimator(OnnxModel(first_stage), refiner=OnnxModel(refiner_path),
+                                  **options)
+        return estimator.estimate(depth, intrinsics).hands
+
+    left, right = refined()
+    # The right hand's crop is its mask's box; the left hand has no mask: its keypoints' box.
+    right_crop = decoder.crop_for(corners_image, 1)
+    np.testing.assert_allclose(right.uv_px, right_crop.to_image(peaks_crop), atol=0.05)
+    left_crop = decoder.crop_for(alone[0].uv_px, 0)
+    np.testing.assert_allclose(left.uv_px, left_crop.to_image(peaks_crop), atol=0.05)
+    _, right_twice = refined(refiner_passes=2)
+    second_crop = decoder.crop_for(right.uv_px, 1)
+    np.testing.assert_allclose(right_twice.uv_px, second_crop.to_image(peaks_crop), atol=0.05)
+    _, right_from_keypoints = refined(first_crop="keypoints")
+    keypoint_crop = decoder.crop_for(alone[1].uv_px, 1)
+    np.testing.assert_allclose(
+        right_from_keypoints.uv_px, keypoint_crop.to_image(peaks_crop), atol=0.05
+    )
+    with pytest.raises(ValueError, match="first_crop must be one of"):
+        refined(first_crop="box")
+
+
+@pytest.mark.parametrize("change", ["no segmentation output", "classes other than the sides"])
+def test_without_a_mask_per_side_the_first_crop_is_cut_around_the_keypoints(
+    make_model, make_metadata, refiner_path, change
+) -> None:
+    meta = make_metadata()
+    outputs = ("heatmaps", "presence", "visibility", "segmentation", "keypose")
+    if change == "no segmentation output":
+        del meta["outputs"]["segmentation"]
+        outputs = tuple(role for role in outputs if role != "segmentation")
+    else:
+        meta["outputs"]["segmentation"]["classes"] = ["background", "hand", "arm"]
+    maps, _ = right_hand_heatmaps()
+    first_stage = make_model(
+        metadata=meta, outputs=outputs, heatmaps=maps,
+        presence_logits=np.array([-5.0, 2.0], np.float32), segmentation_logits=hand_masks()[0],
+    )
+    height, width = IMAGE_HW
+    depth = ramp_depth(height, width)
+    intrinsics = Intrinsics.from_fov(width, height, 70.0)
+    estimator = HandEstimator(OnnxModel(first_stage), refiner=OnnxModel(refiner_path))
+    assert not estimator.decoder.has_hand_masks
+    (alone,) = HandEstimator(OnnxModel(first_stage)).estimate(depth, intrinsics).hands
+    (refined,) = estimator.estimate(depth, intrinsics).hands
+    crop = RefinerDecoder(refiner_metadata()).crop_for(alone.uv_px, 1)
+    peaks_crop = heatmap_to_input_px(refiner_heatmaps()[1], STRIDE)
+    np.testing.assert_allclose(refined.uv_px, crop.to_image(peaks_crop), atol=0.05)
 
 
 def test_a_crop_without_a_reference_depth_gives_no_predicted_depth() -> None:

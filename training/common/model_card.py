@@ -51,8 +51,8 @@ def _task_line(meta: dict) -> str:
         return (
             f"- Task: `{meta['task']}`; second stage of the hand pipeline: {count} keypoints of "
             f"one hand{' and their depths' if 'keypoint_depth' in meta['outputs'] else ''} from "
-            f"a {spec['width']}x{spec['height']} crop, {spec['crop_margin']}x the "
-            f"first stage's keypoint box, depth relative to the hand "
+            f"a {spec['width']}x{spec['height']} crop, {spec['crop_margin']}x the box of the "
+            f"first stage's hand mask (the first pass) or keypoints, depth relative to the hand "
             f"(+-{spec['depth_range_m']} m), "
             f"{spec['mirrored_side']} hands mirrored."
         )

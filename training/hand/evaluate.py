@@ -20,7 +20,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from hand_pose_ros.core.hand_estimator import DEFAULT_REFINER_PASSES, HandEstimator
+from hand_pose_ros.core.hand_estimator import (
+    DEFAULT_FIRST_CROP,
+    DEFAULT_REFINER_PASSES,
+    FIRST_CROP_SOURCES,
+    HandEstimator,
+)
 from hand_pose_ros.core.hand_metrics import HandMetrics
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.synthetic import render_frame
@@ -30,11 +35,12 @@ from training.hand.data import split_seeds
 
 def evaluate(model_path: Path, split: str, frames: int | None, width: int, height: int,
              threads: int = 1, refiner_path: Path | None = None,
-             refiner_passes: int = DEFAULT_REFINER_PASSES) -> dict:
+             refiner_passes: int = DEFAULT_REFINER_PASSES,
+             first_crop: str = DEFAULT_FIRST_CROP) -> dict:
     seeds = split_seeds(split, frames)
     refiner = OnnxModel(refiner_path, intra_op_threads=threads) if refiner_path else None
     estimator = HandEstimator(OnnxModel(model_path, intra_op_threads=threads), refiner=refiner,
-                              refiner_passes=refiner_passes)
+                              refiner_passes=refiner_passes, first_crop=first_crop)
     metrics = HandMetrics()
     inference_s: list[float] = []
     refine_s: list[float] = []
@@ -49,7 +55,7 @@ def evaluate(model_path: Path, split: str, frames: int | None, width: int, heigh
         "seeds": [seeds.start, seeds.stop],
         "resolution": f"{width}x{height}",
         **({"first_stage": estimator.model.name, "refiner": refiner.name,
-            "refiner_passes": refiner_passes} if refiner else {}),
+            "refiner_passes": refiner_passes, "first_crop": first_crop} if refiner else {}),
         **metrics.summary(),
         "onnx_inference_median_ms": round(float(np.median(inference_s)) * 1000.0, 3),
         **({"refine_median_ms": round(float(np.median(refine_s)) * 1000.0, 3)} if refiner else {}),
@@ -68,6 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--refiner", type=Path, default=None,
                         help="second-stage refiner model (hand_keypoints_crop) to run after it")
     parser.add_argument("--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES)
+    parser.add_argument("--first-crop", choices=FIRST_CROP_SOURCES, default=DEFAULT_FIRST_CROP,
+                        help="what the refiner's first crop of a hand is cut around")
     parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
     parser.add_argument("--embed", action="store_true",
                         help="store the result under metrics.<split>_<resolution> in the "
@@ -77,7 +85,8 @@ def main(argv: list[str] | None = None) -> None:
     width = args.width or metadata["input"]["width"]
     height = args.height or metadata["input"]["height"]
     result = evaluate(args.model, args.split, args.frames, width, height,
-                      refiner_path=args.refiner, refiner_passes=args.refiner_passes)
+                      refiner_path=args.refiner, refiner_passes=args.refiner_passes,
+                      first_crop=args.first_crop)
     print(json.dumps(result, indent=2))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
