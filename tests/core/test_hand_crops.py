@@ -14,7 +14,7 @@ from hand_pose_ros.core.hand_crops import (
     crop_around,
     crop_input,
     keypoint_box,
-    label_region_corners,
+    largest_region_corners,
     percentile,
 )
 
@@ -110,16 +110,23 @@ def test_keypoint_box_ignores_missing_keypoints() -> None:
 def test_a_label_regions_corners_are_its_outer_pixel_edges() -> None:
     labels = np.zeros((6, 8), np.int64)
     labels[1:4, 2:7] = 2
-    np.testing.assert_array_equal(label_region_corners(labels, 2), [[1.5, 0.5], [6.5, 3.5]])
-    assert label_region_corners(labels, 1) is None
+    corners = largest_region_corners([labels == 2, labels == 1])
+    np.testing.assert_array_equal(corners[0], [[1.5, 0.5], [6.5, 3.5]])
+    assert corners[1] is None
 
 
-def test_only_the_largest_region_of_a_label_is_boxed() -> None:
+def test_only_the_largest_region_of_each_label_is_boxed() -> None:
     labels = np.zeros((10, 10), np.int64)
-    labels[2:6, 2:5] = 1  # the hand: 12 pixels
+    labels[2:6, 2:5] = 1  # a hand: 12 pixels
     labels[8, 9] = 1  # a stray pixel of the same label
     labels[6, 5] = 1  # touching the hand only diagonally: a region of its own
-    np.testing.assert_array_equal(label_region_corners(labels, 1), [[1.5, 1.5], [4.5, 5.5]])
+    labels[2:6, 5:9] = 2  # the other hand, touching the first: 16 pixels
+    labels[0, 0:3] = 2  # a stray patch of the other hand's label
+    left, right = largest_region_corners([labels == 1, labels == 2])
+    np.testing.assert_array_equal(left, [[1.5, 1.5], [4.5, 5.5]])
+    np.testing.assert_array_equal(right, [[4.5, 1.5], [8.5, 5.5]])
+    np.testing.assert_array_equal(largest_region_corners([labels == 2])[0], right)
+    assert largest_region_corners([]) == []
 
 
 def test_spec_from_metadata_refuses_non_square_crops() -> None:
