@@ -30,7 +30,11 @@ from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from hand_pose_ros.core.hand_crops import crop_input  # noqa: E402
-from hand_pose_ros.core.hand_estimator import DEFAULT_REFINER_PASSES  # noqa: E402
+from hand_pose_ros.core.hand_estimator import (  # noqa: E402
+    DEFAULT_FIRST_CROP,
+    DEFAULT_REFINER_PASSES,
+    FIRST_CROP_SOURCES,
+)
 from hand_pose_ros.core.preprocess import make_network_input  # noqa: E402
 from hand_pose_ros.nodes.executors import DEFAULT_EXECUTOR_KIND, EXECUTOR_KINDS  # noqa: E402
 from hand_pose_ros.nodes.hand_pose_node import shipped_model_path  # noqa: E402
@@ -175,6 +179,7 @@ def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[
         "model": args.model,
         "refiner_model": args.refiner_model,
         "refiner_passes": args.refiner_passes,
+        "refiner_first_crop": args.first_crop,
     }
     with InProcessHarness(parameters, executor=args.executor) as harness:
         if harness.node.estimator is None:
@@ -276,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES, help="refiner runs per hand"
     )
+    parser.add_argument(
+        "--first-crop", choices=FIRST_CROP_SOURCES, default=DEFAULT_FIRST_CROP,
+        help="what the refiner's first crop of a hand is cut around (refiner_first_crop)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="synthetic sequence seed")
     parser.add_argument(
         "--executor", choices=EXECUTOR_KINDS, default=DEFAULT_EXECUTOR_KIND,
@@ -298,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     model = args.model or str(shipped_model_path())
     print(
         f"hand_pose_node latency bench: model {model}, refiner "
-        f"{args.refiner_model or 'shipped'} ({args.refiner_passes} pass(es)), {args.executor} "
+        f"{args.refiner_model or 'shipped'} ({args.refiner_passes} pass(es), first crop around "
+        f"the {args.first_crop}), {args.executor} "
         f"executor, {args.frames} "
         f"frames per mode after "
         f"{args.warmup} warm-up, one process, real DDS (publish depth -> keypoints received)"

@@ -305,10 +305,9 @@ class HandEstimator:
     come from that model on a crop around the first stage's mask of the hand (``first_crop``
     "segmentation"; its keypoints where it has no mask, or with "keypoints"),
     ``refiner_passes`` times (each later pass crops around the previous one's keypoints), and
-    so do predicted keypoint depths
-    if it has that output (see :func:`lift_hands`); presence, visibility and keypose stay the
-    first stage's. One ``estimate`` at a time per instance: it reuses
-    preallocated network-input buffers.
+    so do predicted keypoint depths if it has that output (see :func:`lift_hands`); presence,
+    visibility and keypose stay the first stage's. One ``estimate`` at a time per instance: it
+    reuses preallocated network-input buffers.
     """
 
     def __init__(

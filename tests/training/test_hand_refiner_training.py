@@ -11,9 +11,13 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from hand_pose_ros.core.hand_crops import crop_input  # noqa: E402
+from hand_pose_ros.core.hand_estimator import HandDecoder  # noqa: E402
 from hand_pose_ros.core.hand_refiner import RefinerDecoder  # noqa: E402
 from hand_pose_ros.core.heatmaps import decode_peaks, heatmap_to_input_px  # noqa: E402
+from hand_pose_ros.core.model_runtime import OnnxModel  # noqa: E402
+from hand_pose_ros.core.preprocess import make_network_input  # noqa: E402
 from hand_pose_ros.core.skeletons import HAND_KEYPOINT_NAMES  # noqa: E402
+from hand_pose_ros.nodes.hand_pose_node import shipped_model_path  # noqa: E402
 from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info  # noqa: E402
 from hand_pose_ros.ros.image_conversions import metres_to_depth_image  # noqa: E402
 from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
@@ -33,8 +37,10 @@ from training.hand.refiner_data import (  # noqa: E402
     MIRRORED_SIDE,
     REFINER_STRIDE,
     RefinerBatches,
+    first_stage_boxes,
     hand_crop,
     heatmap_targets,
+    labelled_hands,
 )
 from training.hand.train_refiner import main as train_main  # noqa: E402
 from training.hand.train_refiner import parse_args  # noqa: E402
@@ -196,3 +202,80 @@ def test_a_warm_restart_adds_the_depth_head_to_a_run_from_before_it(
     torch.save(state, old / "checkpoint.pt")
     with pytest.raises(SystemExit, match="do not fit this model"):
         train_main([*common, "--out", str(tmp_path / "refused")])
+
+
+def test_a_share_of_the_crops_is_cut_around_the_first_stages_boxes(tmp_path: Path) -> None:
+    arrays = load_or_render(split_seeds("train", 24), tmp_path, workers=1)
+    boxes = np.full((24, 2, 2, 2), np.nan)
+    for frame, side in labelled_hands(arrays):  # each hand's box, 6 px to the right
+        uv = arrays["keypoints_uv"][frame, side].astype(np.float64)
+        boxes[frame, side] = np.stack([uv.min(axis=0), uv.max(axis=0)]) + [6.0, 0.0]
+    batches = RefinerBatches(arrays, boxes=boxes, box_share=1.0)
+    rng_seed = [3, 2]
+    batch = batches.batch(np.random.default_rng(rng_seed), 1)
+    # Replay the draws: the hand, whether it takes the box, then the crop around the box.
+    rng = np.random.default_rng(rng_seed)
+    frame, side = batches.hands[rng.integers(0, batches.size, 1)][0]
+    rng.random()
+    crop = hand_crop(boxes[frame, side], int(side), rng)
+    expected, _ = crop_input(arrays["depth_m"][frame].astype(np.float32), crop, CROP_SPEC)
+    np.testing.assert_array_equal(batch.inputs[0, 0].numpy(), expected)
+    with pytest.raises(ValueError, match="box_share"):
+        RefinerBatches(arrays, boxes=boxes, box_share=1.5)
+
+
+def test_first_stage_boxes_are_the_crops_the_estimator_would_cut(tmp_path: Path) -> None:
+    arrays = load_or_render(split_seeds("train", 24), tmp_path, workers=1)
+    model_path = shipped_model_path()
+    boxes = first_stage_boxes(arrays, model_path, tmp_path)
+    assert boxes.shape == (24, 2, 2, 2)
+    hands = labelled_hands(arrays)
+    found = boxes[hands[:, 0], hands[:, 1]]
+    assert np.isfinite(found).all()
+    # The shipped first stage's box holds the middle of most labelled hands.
+    middles = np.array([
+        np.nanmedian(arrays["keypoints_uv"][frame, side], axis=0) for frame, side in hands
+    ])
+    inside = ((middles >= found[:, 0]) & (middles <= found[:, 1])).all(axis=1)
+    assert inside.mean() > 0.7
+    # What the estimator's first crop is cut around, on the first hand's frame.
+    frame, side = hands[0]
+    depth_m = arrays["depth_m"][frame].astype(np.float32)
+    model = OnnxModel(model_path)
+    decoder = HandDecoder(model.metadata)
+    raw = model.run(make_network_input(depth_m, model.input_spec))
+    outputs = {name: value[0] for name, value in raw.items()}
+    all_sides = decoder.decode(outputs, *depth_m.shape, presence_threshold=0.0)
+    masks = decoder.mask_corners(outputs, all_sides, *depth_m.shape)
+    if masks[side] is not None:
+        np.testing.assert_allclose(boxes[frame, side], masks[side])
+    cached = list(tmp_path.glob("first_stage_boxes_*_24.npy"))
+    assert len(cached) == 1
+    np.testing.assert_array_equal(first_stage_boxes(arrays, model_path, tmp_path), boxes)
+
+
+def test_a_warm_restart_from_an_exported_refiner_with_first_stage_crops(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    parent_path = tmp_path / "parent.onnx"
+    export(trained_run, parent_path, "parent")
+    parent_steps = read_onnx_metadata(parent_path)["training"]["steps"]
+    restart = tmp_path / "restart"
+    train_main([*SMALL_RUN, "--init-from", str(parent_path), "--eval-every", "1",
+                "--cache-dir", str(trained_run.parent / "cache"), "--out", str(restart),
+                "--steps", "1", "--lr", "1e-6", "--depth-weight", "20",
+                "--first-stage", str(shipped_model_path()), "--first-stage-share", "1"])
+    child_path = tmp_path / "child.onnx"
+    export(restart, child_path, "child")
+    training = read_onnx_metadata(child_path)["training"]
+    first, second = training["command"].split(" && ")
+    assert first == read_onnx_metadata(parent_path)["training"]["command"]
+    assert f"--init-from {parent_path}" in second
+    assert f"--first-stage {shipped_model_path()} --first-stage-share 1" in second
+    assert training["steps"] == parent_steps + 1
+    assert "of the crops (last run) cut around the boxes" in training["data"]
+    # Started from the file's function: one tiny step later the two files nearly agree.
+    crops = torch.rand(8, 1, CROP_SPEC.size_px, CROP_SPEC.size_px).numpy() * 2 - 1
+    parent_maps = OnnxModel(parent_path).run(crops)["heatmaps"]
+    child_maps = OnnxModel(child_path).run(crops)["heatmaps"]
+    assert np.abs(child_maps - parent_maps).max() < 0.05 * np.abs(parent_maps).max() + 1e-3

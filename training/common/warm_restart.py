@@ -14,6 +14,8 @@ from pathlib import Path
 import torch
 
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
+from training.common.onnx_metadata import read_onnx_metadata
+from training.common.onnx_weights import load_onnx_weights
 
 
 def chain_totals(state: dict) -> tuple[int, float]:
@@ -84,3 +86,25 @@ def chained_command(config: dict, command: str) -> str:
     if config.get("init_from") not in (None, "None"):
         command += f" --init-from {config['init_from']}"
     return f"{config['init_command']} && {command}" if config.get("init_command") else command
+
+
+def is_model_file(path: Path) -> bool:
+    """Whether ``--init-from`` names an exported model rather than a run folder."""
+    return Path(path).suffix == ".onnx"
+
+
+def start_from_model(
+    model_path: Path,
+    model: torch.nn.Module,
+    config: dict,
+    exported: torch.nn.Module,
+    calibration: torch.Tensor,
+) -> None:
+    """Load an exported model's weights into ``model`` (`training.common.onnx_weights`: its
+    BatchNorms rebuilt from the ``calibration`` inputs; ``exported`` wraps ``model`` as it was
+    exported) and note in ``config`` the file's own chain from its metadata."""
+    training = read_onnx_metadata(model_path).get("training", {})
+    load_onnx_weights(model, model_path, calibration, exported)
+    config["init_command"] = training.get("command")
+    config["init_steps"] = int(training.get("steps", 0))
+    config["init_train_time_s"] = float(training.get("train_time_s", 0.0))

@@ -39,6 +39,14 @@ from training.hand.train_refiner import command_line, crop_jitter, depth_weight
 PARITY_CROPS = 16
 
 
+def first_stage_note(config: dict) -> str:
+    """What the data description adds for a run with first-stage crops (none before them)."""
+    if config.get("first_stage") in (None, "None"):
+        return ""
+    return (f"; {config['first_stage_share']:.0%} of the crops (last run) cut around the boxes "
+            f"{Path(config['first_stage']).name} finds on those frames (its hand masks)")
+
+
 def parity_crops(cache_dir: Path) -> np.ndarray:
     """(N, 1, S, S) crops around labelled hands of the first validation frames."""
     arrays = load_or_render(split_seeds("validation", PARITY_CROPS), cache_dir)
@@ -83,7 +91,8 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
         "data": "crops around the labelled hands of synthetic egocentric depth frames "
         f"(hand_pose_ros.synthetic.render_frame at {INPUT_SPEC['width']}x"
         f"{INPUT_SPEC['height']}), left hands mirrored; crop centre jitter "
-        f"{jitter.centre:g} and log-size jitter {jitter.log_scale:g} (standard deviations)",
+        f"{jitter.centre:g} and log-size jitter {jitter.log_scale:g} (standard deviations)"
+        + first_stage_note(config),
         "train_seeds": [train_seeds.start, train_seeds.stop],
         "architecture": "tiny encoder + fusion decoder, one heatmap and one depth map per "
         "keypoint",

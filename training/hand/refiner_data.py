@@ -2,18 +2,26 @@
 the core's `hand_crops` exactly as the estimator cuts around detected hands.
 
 Training crops are jittered in centre and size, because at run time the crop comes from the
-first stage's keypoints, not from the labels.
+first stage, not from the labels. A share of them can be cut around the boxes the shipped first
+stage itself finds on the training frames (`first_stage_boxes`): its misplaced and mis-sized
+boxes are what the refiner meets at run time, which jitter around the labels does not imitate.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from hand_pose_ros.core.hand_crops import CropSpec, HandCrop, crop_around, crop_input, keypoint_box
+from hand_pose_ros.core.hand_estimator import HandDecoder
 from hand_pose_ros.core.heatmaps import input_px_to_heatmap, render_gaussian_heatmaps
+from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.core.preprocess import make_network_input
 from hand_pose_ros.core.skeletons import HAND_SIDES
 from training.hand.data import HEATMAP_SIGMA_PX, VISIBLE
 
@@ -56,13 +64,44 @@ def labelled_hands(arrays: dict[str, np.ndarray]) -> np.ndarray:
     return np.argwhere(usable)
 
 
+def first_stage_boxes(arrays: dict[str, np.ndarray], model_path: Path,
+                      cache_dir: Path | None = None) -> np.ndarray:
+    """(frames, sides, 2, 2) corners of the box the estimator cuts each side's first crop
+    around on each frame: the first stage's hand mask, else its keypoints' box (every side,
+    present or not; ``RefinerBatches`` uses those of labelled hands). Kept in ``cache_dir``
+    per model file and frames, since a pass over 40000 frames takes about a minute."""
+    digest = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()[:12]
+    frames = len(arrays["depth_m"])
+    name = f"first_stage_boxes_{digest}_{frames}.npy"
+    cached = None if cache_dir is None else Path(cache_dir) / name
+    if cached is not None and cached.exists():
+        return np.load(cached)
+    model = OnnxModel(model_path)
+    decoder = HandDecoder(model.metadata)
+    boxes = np.full((frames, len(decoder.sides), 2, 2), np.nan)
+    for frame in tqdm(range(frames), desc=f"first-stage boxes ({model.name})", unit="frame"):
+        depth_m = arrays["depth_m"][frame].astype(np.float32)
+        raw = model.run(make_network_input(depth_m, model.input_spec))
+        outputs = {name: value[0] for name, value in raw.items()}
+        hands = decoder.decode(outputs, *depth_m.shape, presence_threshold=0.0)
+        masks = decoder.mask_corners(outputs, hands, *depth_m.shape)
+        for hand, mask in zip(hands, masks, strict=True):
+            corners = np.stack([hand.uv_px.min(axis=0), hand.uv_px.max(axis=0)])
+            boxes[frame, hand.side] = corners if mask is None else mask
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cached, boxes)
+    return boxes
+
+
 def hand_crop(
     uv_px: np.ndarray,
     side: int,
     rng: np.random.Generator | None = None,
     jitter: CropJitter = CropJitter(),
 ) -> HandCrop:
-    """The crop around labelled keypoints; jittered when ``rng`` is given."""
+    """The crop around the box of (N, 2) points, labelled keypoints or a box's corners;
+    jittered when ``rng`` is given."""
     centre, box_side = keypoint_box(uv_px)
     if rng is not None:
         centre = centre + rng.normal(0.0, jitter.centre, 2) * box_side
@@ -92,13 +131,28 @@ def heatmap_targets(uv_px: np.ndarray, in_frame: np.ndarray, crop: HandCrop) -> 
 
 
 class RefinerBatches:
-    """Random jittered crops of the labelled hands of cached frames, with their targets."""
+    """Random jittered crops of the labelled hands of cached frames, with their targets; with
+    ``boxes`` (from `first_stage_boxes`), a ``box_share`` of them around those boxes."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], jitter: CropJitter = CropJitter()):
+    def __init__(self, arrays: dict[str, np.ndarray], jitter: CropJitter = CropJitter(),
+                 boxes: np.ndarray | None = None, box_share: float = 0.0):
+        if boxes is not None and not 0.0 <= box_share <= 1.0:
+            raise ValueError(f"box_share must be in [0, 1], got {box_share}")
         self.arrays = arrays
         self.jitter = jitter
+        self.boxes = boxes
+        self.box_share = box_share
         self.hands = labelled_hands(arrays)
         self.size = len(self.hands)
+
+    def _crop_points(self, rng: np.random.Generator, frame: int, side: int,
+                     uv: np.ndarray) -> np.ndarray:
+        """What a training crop is cut around: the labels, or the first stage's box. (No draw
+        without boxes, so runs from before them replay the same crops.)"""
+        if self.boxes is None or rng.random() >= self.box_share:
+            return uv
+        box = self.boxes[frame, side]
+        return box if np.isfinite(box).all() else uv
 
     def batch(self, rng: np.random.Generator, batch_size: int) -> RefinerBatch:
         size = CROP_SPEC.size_px
@@ -109,7 +163,8 @@ class RefinerBatches:
         depth_mask = np.zeros((batch_size, keypoint_count), bool)
         for row, (frame, side) in enumerate(self.hands[rng.integers(0, self.size, batch_size)]):
             uv = self.arrays["keypoints_uv"][frame, side].astype(np.float64)
-            crop = hand_crop(uv, int(side), rng, self.jitter)
+            points = self._crop_points(rng, frame, side, uv)
+            crop = hand_crop(points, int(side), rng, self.jitter)
             depth = self.arrays["depth_m"][frame].astype(np.float32)
             _, reference_m = crop_input(depth, crop, CROP_SPEC, out=inputs[row, 0])
             visibility = self.arrays["visibility"][frame, side]

@@ -2,9 +2,11 @@
 
     python -m training.hand.train_refiner --out runs/hand_refiner
 
-Same data (the cached training frames), resumable checkpoints, warm restarts (`--init-from`)
-and JSON metrics as `training.hand.train`; validation scores crops around the labelled hands
-of validation frames through the core's `RefinerDecoder`.
+Same data (the cached training frames), resumable checkpoints, warm restarts (`--init-from` a
+finished run folder, or an exported refiner file when its run is gone) and JSON metrics as
+`training.hand.train`; validation scores crops around the labelled hands of validation frames
+through the core's `RefinerDecoder`. `--first-stage MODEL` cuts `--first-stage-share` of the
+crops around the boxes that first-stage model finds on the training frames.
 """
 
 from __future__ import annotations
@@ -15,14 +17,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hand_pose_ros.core.model_metadata import REFINER_OUTPUT_ROLES
 from training.common.device import batch_to_device, training_device
 from training.common.loop import finish_run, optimiser_step, run_steps, to_channels_last
 from training.common.seeding import seed_everything
-from training.common.warm_restart import chained_command, start_from
+from training.common.warm_restart import (
+    chained_command,
+    is_model_file,
+    start_from,
+    start_from_model,
+)
 from training.hand.data import load_or_render, split_seeds
+from training.hand.export import OutputsInOrder
 from training.hand.losses import heatmap_loss, keypoint_depth_loss
 from training.hand.networks import build_refiner_net
-from training.hand.refiner_data import CropJitter, RefinerBatches
+from training.hand.refiner_data import CropJitter, RefinerBatches, first_stage_boxes
 from training.hand.train import add_run_arguments, learning_rate_factor, loop_settings, run_flags
 from training.hand.validation import validate_refiner
 
@@ -36,7 +45,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="std of the log of the crop size factor")
     parser.add_argument("--depth-weight", type=float, default=DEFAULT_DEPTH_WEIGHT,
                         help="weight of the keypoint-depth loss against the heatmap loss")
-    return parser.parse_args(argv)
+    parser.add_argument("--first-stage", type=Path, default=None,
+                        help="exported first-stage hand model whose boxes on the training "
+                        "frames some crops are cut around (see --first-stage-share)")
+    parser.add_argument("--first-stage-share", type=float, default=0.5,
+                        help="share of the crops cut around the --first-stage boxes")
+    args = parser.parse_args(argv)
+    if args.first_stage is not None and not 0.0 <= args.first_stage_share <= 1.0:
+        parser.error("--first-stage-share must be in [0, 1]")
+    return args
+
+
+CALIBRATION_CROPS = 256
+"""Crops whose statistics rebuild the BatchNorms of a refiner started from an exported file."""
 
 
 DEFAULT_DEPTH_WEIGHT = 0.0
@@ -63,6 +84,9 @@ def command_line(config: dict) -> str:
         flags += [f"--centre-jitter {jitter.centre:g}", f"--scale-jitter {jitter.log_scale:g}"]
     if depth_weight(config) != DEFAULT_DEPTH_WEIGHT:
         flags.append(f"--depth-weight {depth_weight(config):g}")
+    if config.get("first_stage") not in (None, "None"):
+        flags += [f"--first-stage {config['first_stage']}",
+                  f"--first-stage-share {config['first_stage_share']:g}"]
     return chained_command(config, "python -m training.hand.train_refiner " + " ".join(flags))
 
 
@@ -74,15 +98,23 @@ def train(args: argparse.Namespace) -> dict:
     config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     train_seeds = split_seeds("train", args.train_frames)
     val_seeds = split_seeds("validation", args.val_frames)
-    crops = RefinerBatches(
-        load_or_render(train_seeds, args.cache_dir, args.render_workers), crop_jitter(config)
+    arrays = load_or_render(train_seeds, args.cache_dir, args.render_workers)
+    boxes = (
+        None if args.first_stage is None
+        else first_stage_boxes(arrays, args.first_stage, args.cache_dir)
     )
+    crops = RefinerBatches(arrays, crop_jitter(config), boxes, args.first_stage_share)
 
-    model = to_channels_last(build_refiner_net()).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    if args.init_from is not None:
+    model = build_refiner_net()
+    if args.init_from is not None and is_model_file(args.init_from):
+        calibration = crops.batch(np.random.default_rng([args.seed, 1]), CALIBRATION_CROPS)
+        start_from_model(args.init_from, model, config,
+                         OutputsInOrder(model, REFINER_OUTPUT_ROLES), calibration.inputs)
+    elif args.init_from is not None:
         start_from(args.init_from, model, config, (), command_line,
                    new_layers=("keypoint_depth.",))
+    model = to_channels_last(model).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_factor(step, args.steps)
     )
