@@ -33,6 +33,12 @@ def refiner_heatmaps() -> tuple[np.ndarray, np.ndarray]:
     return render_gaussian_heatmaps(xy, np.ones(K, bool), CELLS, CELLS, 1.5) * 0.9, xy
 
 
+def ramp_frame() -> tuple[np.ndarray, Intrinsics]:
+    """A tilted-plane depth image at the sensor's resolution and its intrinsics."""
+    height, width = IMAGE_HW
+    return ramp_depth(height, width), Intrinsics.from_fov(width, height, 70.0)
+
+
 @pytest.fixture
 def refiner_path(tmp_path):
     return build_refiner_model(tmp_path / "refiner.onnx", refiner_metadata(), refiner_heatmaps()[0])
@@ -47,9 +53,7 @@ def first_stage(make_model):
 def test_refined_keypoints_are_the_refiner_peaks_mapped_out_of_each_hands_crop(
     first_stage, refiner_path
 ) -> None:
-    height, width = IMAGE_HW
-    depth = ramp_depth(height, width)
-    intrinsics = Intrinsics.from_fov(width, height, 70.0)
+    depth, intrinsics = ramp_frame()
     alone = HandEstimator(OnnxModel(first_stage)).estimate(depth, intrinsics)
     refined = HandEstimator(OnnxModel(first_stage), refiner=OnnxModel(refiner_path)).estimate(
         depth, intrinsics
@@ -63,7 +67,8 @@ def test_refined_keypoints_are_the_refiner_peaks_mapped_out_of_each_hands_crop(
         assert crop.mirrored == (before.side == 0)  # left hands are mirrored onto right ones
         np.testing.assert_allclose(after.uv_px, crop.to_image(peaks_crop), atol=0.05)
         np.testing.assert_allclose(after.score, 0.9, atol=0.02)
-        inside = np.all((after.uv_px >= 0) & (after.uv_px <= [width - 1, height - 1]), axis=1)
+        inside = np.all((after.uv_px >= 0) & (after.uv_px <= np.subtract(depth.shape[::-1], 1)),
+                        axis=1)
         # The right hand's keypoints are spread over the image; the left's all sit in a corner.
         assert inside.all() or after.side == 0
         assert np.isfinite(after.xyz_m[inside]).all()  # lifted at the refined keypoints
@@ -188,9 +193,7 @@ def test_refiner_output_shape_is_checked_at_load(tmp_path) -> None:
 def test_each_further_pass_crops_around_the_previous_passes_keypoints(
     first_stage, refiner_path
 ) -> None:
-    height, width = IMAGE_HW
-    depth = ramp_depth(height, width)
-    intrinsics = Intrinsics.from_fov(width, height, 70.0)
+    depth, intrinsics = ramp_frame()
     once = HandEstimator(OnnxModel(first_stage), refiner=OnnxModel(refiner_path))
     twice = HandEstimator(
         OnnxModel(first_stage), refiner=OnnxModel(refiner_path), refiner_passes=2
@@ -220,16 +223,14 @@ def hand_masks() -> tuple[np.ndarray, np.ndarray]:
 def test_the_first_crop_is_cut_around_the_hands_mask_and_later_ones_around_its_keypoints(
     make_model, refiner_path
 ) -> None:
-    height, width = IMAGE_HW
-    depth = ramp_depth(height, width)
-    intrinsics = Intrinsics.from_fov(width, height, 70.0)
+    depth, intrinsics = ramp_frame()
     logits, corners_network = hand_masks()
     maps, _ = right_hand_heatmaps()
     first_stage = make_model(
         heatmaps=maps, presence_logits=np.array([2.0, 2.0], np.float32),
         segmentation_logits=logits,
     )
-    to_image = np.array([width / 160, height / 120])
+    to_image = np.array([depth.shape[1] / 160, depth.shape[0] / 120])
     corners_image = rescale_px(corners_network, to_image)
     alone = HandEstimator(OnnxModel(first_stage)).estimate(depth, intrinsics).hands
     decoder = RefinerDecoder(refiner_metadata())
@@ -274,9 +275,7 @@ def test_without_a_mask_per_side_the_first_crop_is_cut_around_the_keypoints(
         metadata=meta, outputs=outputs, heatmaps=maps,
         presence_logits=np.array([-5.0, 2.0], np.float32), segmentation_logits=hand_masks()[0],
     )
-    height, width = IMAGE_HW
-    depth = ramp_depth(height, width)
-    intrinsics = Intrinsics.from_fov(width, height, 70.0)
+    depth, intrinsics = ramp_frame()
     estimator = HandEstimator(OnnxModel(first_stage), refiner=OnnxModel(refiner_path))
     assert not estimator.decoder.has_hand_masks
     (alone,) = HandEstimator(OnnxModel(first_stage)).estimate(depth, intrinsics).hands
