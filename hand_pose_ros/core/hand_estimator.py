@@ -267,6 +267,18 @@ class HandDecoder:
             for box in corners
         ]
 
+    def first_crop_points(
+        self,
+        outputs: Mapping[str, np.ndarray],
+        hands: list[HandKeypoints],
+        input_height: int,
+        input_width: int,
+    ) -> list[np.ndarray]:
+        """What each hand's first refiner crop is cut around (first crop "segmentation"): the
+        corners of its mask's box (:meth:`mask_corners`), or its keypoints where it has none."""
+        masks = self.mask_corners(outputs, hands, input_height, input_width)
+        return [hand.uv_px if mask is None else mask for hand, mask in zip(hands, masks)]
+
 
 def lift_hands(
     hands: list[HandKeypoints],
@@ -383,10 +395,10 @@ class HandEstimator:
         refine_s = 0.0
         if self.refiner is not None and hands:
             refine_start = time.perf_counter()
-            boxes = [hand.uv_px for hand in hands]
             if self.first_crop == "segmentation":
-                masks = self.decoder.mask_corners(outputs, hands, height, width)
-                boxes = [box if mask is None else mask for box, mask in zip(boxes, masks)]
+                boxes = self.decoder.first_crop_points(outputs, hands, height, width)
+            else:
+                boxes = [hand.uv_px for hand in hands]
             for _ in range(self.refiner_passes):
                 refined = self.refiner.refine(depth_m, list(zip(boxes, (h.side for h in hands))))
                 for row, hand in enumerate(hands):

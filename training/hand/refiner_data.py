@@ -67,8 +67,8 @@ def labelled_hands(arrays: dict[str, np.ndarray]) -> np.ndarray:
 def first_stage_boxes(arrays: dict[str, np.ndarray], model_path: Path,
                       cache_dir: Path | None = None) -> np.ndarray:
     """(frames, sides, 2, 2) corners of the box the estimator cuts each side's first crop
-    around on each frame: the first stage's hand mask, else its keypoints' box (every side,
-    present or not; ``RefinerBatches`` uses those of labelled hands). Kept in ``cache_dir``
+    around on each frame (`HandDecoder.first_crop_points`; every side, present or not:
+    ``RefinerBatches`` uses those of labelled hands). Kept in ``cache_dir``
     per model file and frames, since a pass over 40000 frames takes about a minute."""
     digest = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()[:12]
     frames = len(arrays["depth_m"])
@@ -84,10 +84,9 @@ def first_stage_boxes(arrays: dict[str, np.ndarray], model_path: Path,
         raw = model.run(make_network_input(depth_m, model.input_spec))
         outputs = {name: value[0] for name, value in raw.items()}
         hands = decoder.decode(outputs, *depth_m.shape, presence_threshold=0.0)
-        masks = decoder.mask_corners(outputs, hands, *depth_m.shape)
-        for hand, mask in zip(hands, masks, strict=True):
-            corners = np.stack([hand.uv_px.min(axis=0), hand.uv_px.max(axis=0)])
-            boxes[frame, hand.side] = corners if mask is None else mask
+        points = decoder.first_crop_points(outputs, hands, *depth_m.shape)
+        for hand, hand_points in zip(hands, points, strict=True):
+            boxes[frame, hand.side] = hand_points.min(axis=0), hand_points.max(axis=0)
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         np.save(cached, boxes)
