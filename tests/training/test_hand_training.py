@@ -18,7 +18,11 @@ from hand_pose_ros.ros.image_conversions import metres_to_depth_image  # noqa: E
 from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
 from hand_pose_ros.synthetic import render_frame  # noqa: E402
 from tests.nodes.node_checks import keypoints_for  # noqa: E402
-from tests.training.warm_restart_checks import assert_chain_recorded, largest_weight_change  # noqa: E402
+from tests.training.warm_restart_checks import (  # noqa: E402
+    assert_chain_recorded,
+    assert_started_from_file,
+    largest_weight_change,
+)
 from training.common.onnx_complexity import count_complexity  # noqa: E402
 from training.common.onnx_metadata import read_onnx_metadata  # noqa: E402
 from training.hand.export import export  # noqa: E402
@@ -99,3 +103,17 @@ def test_warm_restart_starts_from_the_run_and_counts_the_chain(
 
     with pytest.raises(SystemExit, match="its arch is 'tiny', this run's 'mobilenet_v2'"):
         train_main([*common, "--arch", "mobilenet_v2", "--out", str(tmp_path / "other")])
+
+
+def test_warm_restart_from_an_exported_model_file(trained_run: Path, tmp_path: Path) -> None:
+    parent_path = tmp_path / "parent.onnx"
+    export(trained_run, parent_path, "parent")
+    parent_steps = read_onnx_metadata(parent_path)["training"]["steps"]
+    restart = tmp_path / "restart"
+    train_main([*SMALL_RUN, "--init-from", str(parent_path), "--eval-every", "1", "--steps", "1",
+                "--lr", "1e-6", "--cache-dir", str(trained_run.parent / "cache"),
+                "--out", str(restart)])
+    child_path = tmp_path / "child.onnx"
+    export(restart, child_path, "child")
+    depth = np.random.default_rng(0).uniform(0, 1, (3, 1, 120, 160)).astype(np.float32)
+    assert_started_from_file(parent_path, child_path, parent_steps, depth, "heatmaps")

@@ -11,9 +11,12 @@ torch = pytest.importorskip("torch")
 
 from hand_pose_ros.core.model_metadata import REFINER_OUTPUT_ROLES  # noqa: E402
 from training.common.onnx_weights import OnnxWeightsError, load_onnx_weights  # noqa: E402
-from training.hand.export import OutputsInOrder  # noqa: E402
 from training.hand.losses import AUXILIARY_TASKS, PRIMARY_TASKS  # noqa: E402
-from training.hand.networks import build_hand_net, build_refiner_net  # noqa: E402
+from training.hand.networks import (  # noqa: E402
+    OutputsInOrder,
+    build_hand_net,
+    build_refiner_net,
+)
 
 HAND_ROLES = PRIMARY_TASKS + AUXILIARY_TASKS
 

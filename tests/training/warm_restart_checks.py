@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
+
+from hand_pose_ros.core.model_runtime import OnnxModel
+from training.common.onnx_metadata import read_onnx_metadata
 
 
 def largest_weight_change(parent_run: Path, child_run: Path) -> float:
@@ -29,3 +33,22 @@ def assert_chain_recorded(
     assert f"--init-from {parent_run}" in second and f"--out {child_run}" in second
     assert training["steps"] == parent_steps + 1
     assert training["warm_restart_at_step"] == parent_steps
+
+
+def assert_started_from_file(
+    parent_file: Path, child_file: Path, parent_steps: int, inputs: np.ndarray, output: str
+) -> None:
+    """The export ``child_file`` of a one-step, near-zero-rate restart from the exported
+    ``parent_file`` records the file's chain before its own command, counts the parent's steps,
+    and still computes the parent's function on ``inputs`` (N, ...) (its BatchNorms rebuilt,
+    not reset)."""
+    training = read_onnx_metadata(child_file)["training"]
+    first, second = training["command"].split(" && ")
+    assert first == read_onnx_metadata(parent_file)["training"]["command"]
+    assert f"--init-from {parent_file}" in second
+    assert training["steps"] == parent_steps + 1
+    parent, child = OnnxModel(parent_file), OnnxModel(child_file)
+    for sample in inputs:
+        want = parent.run(sample[None])[output]
+        got = child.run(sample[None])[output]
+        assert np.abs(got - want).max() < 0.05 * np.abs(want).max() + 1e-3

@@ -26,24 +26,12 @@ from training.common.warm_restart import chain_totals
 from training.hand.data import INPUT_SPEC, HandBatches, load_or_render, split_seeds
 from training.hand.losses import AUXILIARY_TASKS, PRIMARY_TASKS
 from training.hand.metadata import build_metadata
-from training.hand.networks import build_hand_net
+from training.hand.networks import OutputsInOrder, build_hand_net
 from training.hand.train import command_line
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
 """Largest absolute torch/ONNX difference accepted on any output (float32 round-off)."""
-
-
-class OutputsInOrder(torch.nn.Module):
-    """Returns only the outputs the run trained, in a fixed order, so untrained heads are pruned."""
-
-    def __init__(self, model: torch.nn.Module, roles: tuple[str, ...]):
-        super().__init__()
-        self.model, self.roles = model, roles
-
-    def forward(self, depth: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        outputs = self.model(depth)
-        return tuple(outputs[role] for role in self.roles)
 
 
 def check_parity(

@@ -25,9 +25,9 @@ from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
 from training.common.warm_restart import chain_totals
 from training.hand.data import INPUT_SPEC, load_or_render, split_seeds
-from training.hand.export import OPSET, OutputsInOrder, verify_and_report
+from training.hand.export import OPSET, verify_and_report
 from training.hand.metadata import build_refiner_metadata
-from training.hand.networks import build_refiner_net
+from training.hand.networks import OutputsInOrder, build_refiner_net
 from training.hand.refiner_data import (
     CROP_SPEC,
     REFINER_INPUT_SPEC,

@@ -277,3 +277,16 @@ ARCHITECTURES = {
 def build_hand_net(arch: str) -> HandNet:
     """A network of the named architecture for the package's hand layout."""
     return ARCHITECTURES[arch](len(HAND_KEYPOINT_NAMES), len(HAND_KEYPOSES))
+
+
+class OutputsInOrder(nn.Module):
+    """Returns only the outputs the run trained, in a fixed order, so untrained heads are pruned
+    (what export writes, and what a warm start from an exported file compares against)."""
+
+    def __init__(self, model: nn.Module, roles: tuple[str, ...]):
+        super().__init__()
+        self.model, self.roles = model, roles
+
+    def forward(self, depth: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        outputs = self.model(depth)
+        return tuple(outputs[role] for role in self.roles)

@@ -6,7 +6,8 @@ Resumes from `<out>/checkpoint.pt` when it exists; writes `<out>/metrics.json` w
 configuration, loss history and validation metrics (validation seeds only: the test split is
 for `training.hand.evaluate` on the exported file). `--init-from RUN` warm-restarts from a
 finished run's network weights with a fresh optimiser, loss balance and schedule, so CPU-sized
-schedules can be chained across sessions.
+schedules can be chained across sessions; `--init-from MODEL.onnx` starts from an exported
+file instead (`training.common.onnx_weights`), for when the run folder is gone.
 """
 
 from __future__ import annotations
@@ -32,14 +33,22 @@ from training.common.loop import (
     to_channels_last,
 )
 from training.common.seeding import seed_everything
-from training.common.warm_restart import chained_command, start_from
+from training.common.warm_restart import (
+    chained_command,
+    is_model_file,
+    start_from,
+    start_from_model,
+)
 from training.hand.data import HandBatches, load_or_render, split_seeds
-from training.hand.losses import BalancedMultiTaskLoss
-from training.hand.networks import ARCHITECTURES, build_hand_net
+from training.hand.losses import AUXILIARY_TASKS, PRIMARY_TASKS, BalancedMultiTaskLoss
+from training.hand.networks import ARCHITECTURES, OutputsInOrder, build_hand_net
 from training.hand.validation import validate
 
 WARMUP_STEPS = 200
 DEFAULT_WEIGHT_DECAY = 1e-4
+CALIBRATION_FRAMES = 64
+"""Training frames whose statistics rebuild the BatchNorms of a network started from an
+exported file (`--init-from MODEL.onnx`)."""
 ARCHITECTURE_KEYS = ("arch", "aux")
 """What a warm restart's parent must share with the run (the heads follow from `aux`)."""
 
@@ -81,7 +90,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, default_steps: int) -> No
         "--init-from",
         type=Path,
         default=None,
-        help="finished run folder whose network weights this run starts from (warm restart)",
+        help="finished run folder, or exported model file (.onnx) when its run is gone, whose "
+        "network weights this run starts from (warm restart)",
     )
     add_device_argument(parser)
 
@@ -136,11 +146,18 @@ def train(args: argparse.Namespace) -> dict:
         load_or_render(train_seeds, args.cache_dir, args.render_workers), augment=True
     )
 
-    model = to_channels_last(build_hand_net(args.arch)).to(device)
+    model = build_hand_net(args.arch)
+    if args.init_from is not None and is_model_file(args.init_from):
+        rng = np.random.default_rng([args.seed, 1])
+        frames = rng.integers(0, train_batches.size, CALIBRATION_FRAMES)
+        roles = PRIMARY_TASKS + (AUXILIARY_TASKS if args.aux else ())
+        start_from_model(args.init_from, model, config, OutputsInOrder(model, roles),
+                         train_batches.batch(frames, rng).inputs)
+    elif args.init_from is not None:
+        start_from(args.init_from, model, config, ARCHITECTURE_KEYS, command_line)
+    model = to_channels_last(model).to(device)
     criterion = BalancedMultiTaskLoss(args.aux).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    if args.init_from is not None:
-        start_from(args.init_from, model, config, ARCHITECTURE_KEYS, command_line)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_factor(step, args.steps)
     )

@@ -28,9 +28,8 @@ from training.common.warm_restart import (
     start_from_model,
 )
 from training.hand.data import load_or_render, split_seeds
-from training.hand.export import OutputsInOrder
 from training.hand.losses import heatmap_loss, keypoint_depth_loss
-from training.hand.networks import build_refiner_net
+from training.hand.networks import OutputsInOrder, build_refiner_net
 from training.hand.refiner_data import CropJitter, RefinerBatches, first_stage_boxes
 from training.hand.train import add_run_arguments, learning_rate_factor, loop_settings, run_flags
 from training.hand.validation import validate_refiner
