@@ -24,7 +24,7 @@ import torch
 from onnx import numpy_helper
 from torch import nn
 
-from hand_pose_ros.core.model_runtime import create_session
+from training.common.onnx_parity import check_parity
 
 PARITY_TOLERANCE = 1e-3
 """Largest absolute difference between the rebuilt network and the file on calibration data."""
@@ -190,21 +190,8 @@ def load_onnx_weights(
 
 
 def _parity(exported: nn.Module, onnx_path: Path, calibration: torch.Tensor) -> float:
-    session = create_session(onnx_path, ["CPUExecutionProvider"], 1)
     exported.eval()
-    with torch.no_grad():
-        ours = exported(calibration)
-    ours = ours if isinstance(ours, (tuple, list)) else (ours,)
-    (graph_input,) = session.get_inputs()
-    batch = graph_input.shape[0] if isinstance(graph_input.shape[0], int) else len(calibration)
-    runs = [
-        session.run(None, {graph_input.name: calibration[start : start + batch].numpy()})
-        for start in range(0, len(calibration), batch)
-    ]
-    theirs = [np.concatenate(outputs) for outputs in zip(*runs, strict=True)]
-    difference = max(
-        float(np.abs(a.numpy() - b).max()) for a, b in zip(ours, theirs, strict=True)
-    )
+    difference = check_parity(onnx_path, exported, calibration.numpy())
     if not difference <= PARITY_TOLERANCE:
         raise OnnxWeightsError(
             f"the network rebuilt from {onnx_path} differs from the file by {difference:.3g} "

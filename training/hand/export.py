@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hand_pose_ros.core.model_runtime import create_session
 from training.common.checkpoints import CHECKPOINT_NAME, load_checkpoint
 from training.common.export_cli import export_parser
 from training.common.onnx_complexity import count_complexity
 from training.common.onnx_metadata import write_metadata
+from training.common.onnx_parity import check_parity
 from training.common.warm_restart import chain_totals
 from training.hand.data import INPUT_SPEC, HandBatches, load_or_render, split_seeds
 from training.hand.losses import AUXILIARY_TASKS, PRIMARY_TASKS
@@ -32,26 +32,6 @@ from training.hand.train import command_line
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
 """Largest absolute torch/ONNX difference accepted on any output (float32 round-off)."""
-
-
-def check_parity(
-    path: Path, wrapper: torch.nn.Module, inputs: np.ndarray, input_name: str = INPUT_SPEC["name"]
-) -> float:
-    """Largest |torch - ONNX Runtime| over every output on the given inputs."""
-    session = create_session(path)  # the options the nodes run with
-    worst = 0.0
-    with torch.no_grad():
-        for x in inputs:
-            expected = wrapper(torch.from_numpy(x[None]))
-            actual = session.run(None, {input_name: x[None]})
-            worst = max(
-                worst,
-                *(
-                    float(np.max(np.abs(e.numpy() - a)))
-                    for e, a in zip(expected, actual, strict=True)
-                ),
-            )
-    return worst
 
 
 def export(run_dir: Path, out: Path, model_name: str) -> dict:
