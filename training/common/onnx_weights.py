@@ -86,18 +86,23 @@ def _execution_order(
         if source is not None:
             norm_of[source] = module
 
-    hooks = [
+    _run_with_hooks(network, sample, [
         module.register_forward_hook(on_norm if isinstance(module, nn.BatchNorm2d) else on_layer)
         for module in network.modules()
         if isinstance(module, (nn.Conv2d, nn.Linear, nn.BatchNorm2d))
-    ]
+    ])
+    return convolutions, linears, norm_of
+
+
+def _run_with_hooks(network: nn.Module, inputs: torch.Tensor, hooks: list) -> None:
+    """One forward pass without gradients, for the forward ``hooks`` it was given; they are
+    removed afterwards, whatever happens."""
     try:
         with torch.no_grad():
-            network(sample)
+            network(inputs)
     finally:
         for hook in hooks:
             hook.remove()
-    return convolutions, linears, norm_of
 
 
 def _check_shape(kind: str, index: int, layer: nn.Module, weight: np.ndarray) -> None:
@@ -133,13 +138,7 @@ def _calibrate_norms(network: nn.Module, norms: list[nn.BatchNorm2d],
         x = inputs[0].detach().double()
         sums[module].append(torch.stack([x.mean(dim=(0, 2, 3)), (x * x).mean(dim=(0, 2, 3))]))
 
-    hooks = [norm.register_forward_hook(on_norm) for norm in norms]
-    try:
-        with torch.no_grad():
-            network(calibration)
-    finally:
-        for hook in hooks:
-            hook.remove()
+    _run_with_hooks(network, calibration, [norm.register_forward_hook(on_norm) for norm in norms])
     with torch.no_grad():
         for norm in norms:
             mean, mean_square = torch.stack(sums[norm]).mean(dim=0)
