@@ -16,9 +16,19 @@ from hand_pose_ros.core.camera import Intrinsics
 
 VISIBLE = 2
 """Visibility label of a keypoint that is in frame and not occluded."""
+OCCLUDED = 1
+"""Visibility label of an in-frame keypoint hidden by something nearer the camera."""
 
 PCK_FRACTION_OF_BOX = 0.1
 """PCK threshold as a fraction of the hand's 2D bounding-box size (longer side)."""
+
+
+def pck_threshold_px(keypoints_uv: np.ndarray) -> float:
+    """PCK distance of one hand: `PCK_FRACTION_OF_BOX` of the longer side of the box around its
+    (K, 2) labelled keypoints, out-of-frame ones included, so a hand's threshold does not shrink
+    as it leaves the image."""
+    extent = np.nanmax(keypoints_uv, axis=0) - np.nanmin(keypoints_uv, axis=0)
+    return PCK_FRACTION_OF_BOX * float(np.max(extent))
 
 
 class DetectedHand(Protocol):
@@ -73,7 +83,6 @@ class HandMetrics:
             if not visible.any():
                 continue
             uv_true = truth.keypoints_uv[side]
-            box_size_px = float(np.max(np.nanmax(uv_true, axis=0) - np.nanmin(uv_true, axis=0)))
             if predicted_present[side]:
                 errors = np.linalg.norm(predicted_uv[side][visible] - uv_true[visible], axis=-1)
                 errors = np.where(np.isfinite(errors), errors, np.inf)
@@ -88,7 +97,7 @@ class HandMetrics:
             else:
                 errors = np.full(int(visible.sum()), np.inf)
             self.pixel_errors.append(errors)
-            self.pck_thresholds_px.append(np.full(errors.shape, PCK_FRACTION_OF_BOX * box_size_px))
+            self.pck_thresholds_px.append(np.full(errors.shape, pck_threshold_px(uv_true)))
 
     def add_hands(self, hands: Iterable[DetectedHand], truth: HandGroundTruth) -> None:
         """Add one frame from the estimator's detections (at most one per side)."""

@@ -33,14 +33,22 @@ from training.common.onnx_metadata import read_onnx_metadata, write_metadata
 from training.hand.data import split_seeds
 
 
+def load_estimator(model_path: Path, refiner_path: Path | None = None,
+                   refiner_passes: int = DEFAULT_REFINER_PASSES,
+                   first_crop: str = DEFAULT_FIRST_CROP, threads: int = 1) -> HandEstimator:
+    """The node's estimator for exported files, one ONNX Runtime thread each by default."""
+    refiner = OnnxModel(refiner_path, intra_op_threads=threads) if refiner_path else None
+    return HandEstimator(OnnxModel(model_path, intra_op_threads=threads), refiner=refiner,
+                         refiner_passes=refiner_passes, first_crop=first_crop)
+
+
 def evaluate(model_path: Path, split: str, frames: int | None, width: int, height: int,
              threads: int = 1, refiner_path: Path | None = None,
              refiner_passes: int = DEFAULT_REFINER_PASSES,
              first_crop: str = DEFAULT_FIRST_CROP) -> dict:
     seeds = split_seeds(split, frames)
-    refiner = OnnxModel(refiner_path, intra_op_threads=threads) if refiner_path else None
-    estimator = HandEstimator(OnnxModel(model_path, intra_op_threads=threads), refiner=refiner,
-                              refiner_passes=refiner_passes, first_crop=first_crop)
+    estimator = load_estimator(model_path, refiner_path, refiner_passes, first_crop, threads)
+    refiner = estimator.refiner.model if estimator.refiner else None
     metrics = HandMetrics()
     inference_s: list[float] = []
     refine_s: list[float] = []
@@ -64,10 +72,10 @@ def evaluate(model_path: Path, split: str, frames: int | None, width: int, heigh
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Evaluate an exported hand model.")
+def add_pipeline_arguments(parser: argparse.ArgumentParser, default_split: str) -> None:
+    """Which pipeline runs on which frames: the options every hand evaluation shares."""
     parser.add_argument("--model", type=Path, required=True)
-    parser.add_argument("--split", choices=("validation", "test"), default="test")
+    parser.add_argument("--split", choices=("validation", "test"), default=default_split)
     parser.add_argument("--frames", type=int, default=None, help="prefix of the split's seeds")
     parser.add_argument("--width", type=int, default=None, help="default: the model's input")
     parser.add_argument("--height", type=int, default=None)
@@ -76,14 +84,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES)
     parser.add_argument("--first-crop", choices=FIRST_CROP_SOURCES, default=DEFAULT_FIRST_CROP,
                         help="what the refiner's first crop of a hand is cut around")
+
+
+def input_size(args: argparse.Namespace, metadata: dict) -> tuple[int, int]:
+    """(width, height) of the frames: the options, else the first stage's input."""
+    return (args.width or metadata["input"]["width"], args.height or metadata["input"]["height"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Evaluate an exported hand model.")
+    add_pipeline_arguments(parser, default_split="test")
     parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
     parser.add_argument("--embed", action="store_true",
                         help="store the result under metrics.<split>_<resolution> in the "
                         "model's metadata (the refiner's with --refiner)")
     args = parser.parse_args(argv)
     metadata = read_onnx_metadata(args.model)
-    width = args.width or metadata["input"]["width"]
-    height = args.height or metadata["input"]["height"]
+    width, height = input_size(args, metadata)
     result = evaluate(args.model, args.split, args.frames, width, height,
                       refiner_path=args.refiner, refiner_passes=args.refiner_passes,
                       first_crop=args.first_crop)
