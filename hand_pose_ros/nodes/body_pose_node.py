@@ -43,7 +43,6 @@ from hand_pose_ros.nodes.pose_node_base import (
     intrinsics_for_image,
     same_aspect,
     spin_node,
-    stamp_seconds,
 )
 from hand_pose_ros.nodes.stamp_pairing import NO_DEPTH, UNSYNCHRONISED, Paired, StampPairer
 from hand_pose_ros.ros.errors import MessageConversionError
@@ -53,6 +52,7 @@ from hand_pose_ros.ros.image_conversions import (
     numpy_to_image,
 )
 from hand_pose_ros.ros.keypoint_cloud import encode_instances_cloud
+from hand_pose_ros.ros.stamps import stamp_seconds
 
 NODE_NAME = "body_pose_node"
 COLOR_TOPIC = "color/image"

@@ -49,6 +49,7 @@ from hand_pose_ros.ros.errors import MessageConversionError
 from hand_pose_ros.ros.image_conversions import DEPTH_ENCODINGS, depth_image_to_metres
 from hand_pose_ros.ros.qos import input_qos
 from hand_pose_ros.ros.skeleton_markers import delete_all_markers, skeleton_markers
+from hand_pose_ros.ros.stamps import stamp_seconds
 
 DIAGNOSTICS_TOPIC = "/diagnostics"
 
@@ -607,10 +608,6 @@ class PoseNodeBase(Node):
             self.diagnostics_pub.publish(array)
         except Exception as error:  # Shutting down: nothing to report to.
             self._log_throttled("diagnostics", f"cannot publish diagnostics: {error}")
-
-
-def stamp_seconds(header: Header) -> float:
-    return float(header.stamp.sec) + float(header.stamp.nanosec) * 1e-9
 
 
 def spin_node(factory: Callable[[], Node], args: Sequence[str] | None = None) -> None:

@@ -34,7 +34,6 @@ from hand_pose_ros.nodes.body_pose_node import (  # noqa: F401 (the same topics,
     MARKERS_TOPIC,
     BodyPoseNode,
     peak_search_details,
-    stamp_seconds,
 )
 from hand_pose_ros.nodes.pose_node_base import spin_node
 from hand_pose_ros.nodes.video_pose_parameters import (
@@ -42,6 +41,7 @@ from hand_pose_ros.nodes.video_pose_parameters import (
     PARAMETER_SPECS,
     SHIPPED_VIDEO_MODEL_NAME,
 )
+from hand_pose_ros.ros.stamps import stamp_seconds
 
 NODE_NAME = "video_pose_node"
 COST_WINDOW_FRAMES = 100

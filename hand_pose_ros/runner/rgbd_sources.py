@@ -22,6 +22,7 @@ from std_msgs.msg import Header
 
 from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info
 from hand_pose_ros.ros.image_conversions import COLOR_ENCODINGS, numpy_to_image
+from hand_pose_ros.ros.stamps import stamp_seconds
 from hand_pose_ros.runner.source_common import (
     CAMERA_INFO_TYPE,
     IMAGE_TYPE,
@@ -322,8 +323,8 @@ class RgbdBagSource:
             return list(waiting)
         if not depths:
             return waiting[:-2]  # no depth yet: do not hold more than two frames back
-        newest = _seconds(depths[-1])
-        return [c for c in waiting if _seconds(c) <= newest] or waiting[:-2]
+        newest = stamp_seconds(depths[-1].header)
+        return [c for c in waiting if stamp_seconds(c.header) <= newest] or waiting[:-2]
 
     def _frame(
         self,
@@ -336,14 +337,11 @@ class RgbdBagSource:
         make_stamp_unique(color.header, seen_stamps)
         depth = None
         if depths:
-            depth = min(depths, key=lambda d: abs(_seconds(d) - _seconds(color)))
+            color_s = stamp_seconds(color.header)
+            depth = min(depths, key=lambda d: abs(stamp_seconds(d.header) - color_s))
         if info is not None:
             info.header = color.header
         return RgbdSourceFrame(index, color, depth, info, None)
-
-
-def _seconds(image: Image) -> float:
-    return image.header.stamp.sec + image.header.stamp.nanosec * 1e-9
 
 
 def open_rgbd_source(spec: str, frames: int, **options: Any):
