@@ -8,8 +8,9 @@ parent's reproducing command and totals: ``init_command``, ``init_steps``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -27,19 +28,23 @@ def chain_totals(state: dict) -> tuple[int, float]:
 
 
 def initial_weights(
-    run_dir: Path, config: dict, architecture_keys: Iterable[str]
+    run_dir: Path, config: dict, architecture_keys: Iterable[str],
+    recorded_before: Mapping[str, Any] | None = None,
 ) -> tuple[dict, dict]:
     """Final weights of the finished run in ``run_dir`` and its configuration, refusing a run
-    whose ``architecture_keys`` differ from ``config``'s. The configuration's ``steps_done`` and
-    ``train_time_s`` cover that run's own chain as well."""
+    whose ``architecture_keys`` differ from ``config``'s (``recorded_before`` gives the value
+    of a key that runs recorded before it existed had). The configuration's ``steps_done``
+    and ``train_time_s`` cover that run's own chain as well."""
     state = load_checkpoint(run_dir / CHECKPOINT_NAME)
     if state is None:
         raise SystemExit(f"--init-from: no checkpoint in {run_dir}")
     parent = state["config"]
+    recorded_before = recorded_before or {}
     for key in architecture_keys:
-        if parent.get(key) != config.get(key):
+        parent_value = parent.get(key, recorded_before.get(key))
+        if parent_value != config.get(key):
             raise SystemExit(
-                f"--init-from {run_dir}: its {key} is {parent.get(key)!r}, this run's "
+                f"--init-from {run_dir}: its {key} is {parent_value!r}, this run's "
                 f"{config.get(key)!r}"
             )
     if state["step"] < parent["steps"]:
@@ -65,6 +70,7 @@ def start_from(
     architecture_keys: Iterable[str],
     command_line: Callable[[dict], str],
     new_layers: tuple[str, ...] = (),
+    recorded_before: Mapping[str, Any] | None = None,
 ) -> None:
     """Load the finished run's final weights into ``model`` and note the parent in ``config``;
     ``command_line`` is the trainer's own (it rebuilds the parent's command from its config).
@@ -73,7 +79,7 @@ def start_from(
     them): they keep this run's initial values, which a seeded model draws the same way in a
     re-run of the whole chain. Anything else missing or unexpected is refused.
     """
-    weights, parent = initial_weights(run_dir, config, architecture_keys)
+    weights, parent = initial_weights(run_dir, config, architecture_keys, recorded_before)
     missing, unexpected = model.load_state_dict(weights, strict=False)
     refused = [key for key in missing if not key.startswith(new_layers)] + unexpected
     if refused:

@@ -27,14 +27,14 @@ from training.common.warm_restart import chain_totals
 from training.hand.data import INPUT_SPEC, load_or_render, split_seeds
 from training.hand.export import OPSET, verify_and_report
 from training.hand.metadata import build_refiner_metadata
-from training.hand.networks import OutputsInOrder, build_refiner_net
+from training.hand.networks import REFINER_ARCHITECTURES, OutputsInOrder, build_refiner_net
 from training.hand.refiner_data import (
     CROP_SPEC,
     REFINER_INPUT_SPEC,
     hand_crop,
     labelled_hands,
 )
-from training.hand.train_refiner import command_line, crop_jitter, depth_weight
+from training.hand.train_refiner import command_line, crop_jitter, depth_weight, refiner_arch
 
 PARITY_CROPS = 16
 
@@ -66,7 +66,8 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
     if state is None:
         raise SystemExit(f"no checkpoint in {run_dir}")
     config = state["config"]
-    model = build_refiner_net()
+    arch = refiner_arch(config)
+    model = build_refiner_net(arch)
     model.load_state_dict(state["model"])
     wrapper = OutputsInOrder(model, REFINER_OUTPUT_ROLES).eval()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -94,8 +95,8 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
         f"{jitter.centre:g} and log-size jitter {jitter.log_scale:g} (standard deviations)"
         + first_stage_note(config),
         "train_seeds": [train_seeds.start, train_seeds.stop],
-        "architecture": "tiny encoder + fusion decoder, one heatmap and one depth map per "
-        "keypoint",
+        "architecture": f"{arch}: tiny-style encoder + fusion decoder "
+        f"({REFINER_ARCHITECTURES[arch].describe()}), one heatmap and one depth map per keypoint",
         "steps": total_steps,
         **({"warm_restart_at_step": config["init_steps"]} if config.get("init_steps") else {}),
         "depth_loss_weight": depth_weight(config),

@@ -29,7 +29,12 @@ from training.common.warm_restart import (
 )
 from training.hand.data import load_or_render, split_seeds
 from training.hand.losses import heatmap_loss, keypoint_depth_loss
-from training.hand.networks import OutputsInOrder, build_refiner_net
+from training.hand.networks import (
+    DEFAULT_REFINER_ARCH,
+    REFINER_ARCHITECTURES,
+    OutputsInOrder,
+    build_refiner_net,
+)
 from training.hand.refiner_data import CropJitter, RefinerBatches, first_stage_boxes
 from training.hand.train import add_run_arguments, learning_rate_factor, loop_settings, run_flags
 from training.hand.validation import validate_refiner
@@ -38,6 +43,8 @@ from training.hand.validation import validate_refiner
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train the hand refiner on synthetic depth.")
     add_run_arguments(parser, default_steps=20000)
+    parser.add_argument("--arch", choices=sorted(REFINER_ARCHITECTURES),
+                        default=DEFAULT_REFINER_ARCH, help="the refiner's widths")
     parser.add_argument("--centre-jitter", type=float, default=CropJitter.centre,
                         help="std of the crop centre's offset, fraction of the hand box side")
     parser.add_argument("--scale-jitter", type=float, default=CropJitter.log_scale,
@@ -64,6 +71,11 @@ DEFAULT_DEPTH_WEIGHT = 0.0
 from before the depth head, which the shipped chain starts from, still mean what they did."""
 
 
+def refiner_arch(config: dict) -> str:
+    """A run's refiner architecture (runs recorded before the flag existed are tiny)."""
+    return config.get("arch", DEFAULT_REFINER_ARCH)
+
+
 def depth_weight(config: dict) -> float:
     """A run's depth-loss weight (runs recorded before the flag existed trained none)."""
     return float(config.get("depth_weight", DEFAULT_DEPTH_WEIGHT))
@@ -78,6 +90,8 @@ def crop_jitter(config: dict) -> CropJitter:
 def command_line(config: dict) -> str:
     """The command that reproduces a run (stored in exported metadata)."""
     flags = run_flags(config)
+    if refiner_arch(config) != DEFAULT_REFINER_ARCH:
+        flags.append(f"--arch {refiner_arch(config)}")
     jitter = crop_jitter(config)
     if jitter != CropJitter():
         flags += [f"--centre-jitter {jitter.centre:g}", f"--scale-jitter {jitter.log_scale:g}"]
@@ -104,14 +118,15 @@ def train(args: argparse.Namespace) -> dict:
     )
     crops = RefinerBatches(arrays, crop_jitter(config), boxes, args.first_stage_share)
 
-    model = build_refiner_net()
+    model = build_refiner_net(args.arch)
     if args.init_from is not None and is_model_file(args.init_from):
         calibration = crops.batch(np.random.default_rng([args.seed, 1]), CALIBRATION_CROPS)
         start_from_model(args.init_from, model, config,
                          OutputsInOrder(model, REFINER_OUTPUT_ROLES), calibration.inputs)
     elif args.init_from is not None:
-        start_from(args.init_from, model, config, (), command_line,
-                   new_layers=("keypoint_depth.",))
+        start_from(args.init_from, model, config, ("arch",), command_line,
+                   new_layers=("keypoint_depth.",),
+                   recorded_before={"arch": DEFAULT_REFINER_ARCH})
     model = to_channels_last(model).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
