@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from hand_pose_ros.core.hand_crops import crop_input  # noqa: E402
-from hand_pose_ros.core.hand_estimator import HandDecoder  # noqa: E402
+from hand_pose_ros.core.hand_estimator import HandDecoder, HandEstimator  # noqa: E402
 from hand_pose_ros.core.hand_refiner import RefinerDecoder  # noqa: E402
 from hand_pose_ros.core.heatmaps import decode_peaks, heatmap_to_input_px  # noqa: E402
 from hand_pose_ros.core.model_runtime import OnnxModel  # noqa: E402
@@ -276,3 +276,34 @@ def test_a_warm_restart_from_an_exported_refiner_with_first_stage_crops(
     assert "of the crops (last run) cut around the boxes" in (
         read_onnx_metadata(child_path)["training"]["data"]
     )
+
+
+def test_a_wide_refiner_trains_exports_and_refuses_a_tiny_parent(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    cache = ["--cache-dir", str(trained_run.parent / "cache")]
+    wide = tmp_path / "wide"
+    train_main([*SMALL_RUN, *cache, "--arch", "wide", "--steps", "1", "--eval-every", "1",
+                "--out", str(wide)])
+    wide_file = export(wide, tmp_path / "wide.onnx", "wide")["model"]
+    tiny_file = export(trained_run, tmp_path / "tiny.onnx", "tiny")["model"]
+    wide_metadata, tiny_metadata = read_onnx_metadata(wide_file), read_onnx_metadata(tiny_file)
+    assert "--arch wide" in wide_metadata["training"]["command"]
+    assert "--arch" not in tiny_metadata["training"]["command"]
+    flops_ratio = wide_metadata["complexity"]["flops"] / tiny_metadata["complexity"]["flops"]
+    assert 1.8 < flops_ratio < 2.2
+
+    estimator = HandEstimator(OnnxModel(shipped_model_path()), refiner=OnnxModel(wide_file))
+    frame = render_frame(split_seeds("validation", 1)[0], 160, 120)
+    hands = estimator.estimate(frame.depth_m, frame.intrinsics).hands
+    assert hands and all(np.isfinite(hand.uv_px).all() for hand in hands)
+
+    # A parent recorded before the flag existed is tiny: it does not fit a wide network.
+    old = tmp_path / "old"
+    old.mkdir()
+    state = torch.load(trained_run / "checkpoint.pt", weights_only=False)
+    state["config"] = {k: v for k, v in state["config"].items() if k != "arch"}
+    torch.save(state, old / "checkpoint.pt")
+    with pytest.raises(SystemExit, match="its arch is 'tiny', this run's 'wide'"):
+        train_main([*SMALL_RUN, *cache, "--arch", "wide", "--init-from", str(old),
+                    "--steps", "1", "--out", str(tmp_path / "refused")])
