@@ -72,10 +72,11 @@ def evaluate(model_path: Path, split: str, frames: int | None, width: int, heigh
     }
 
 
-def add_pipeline_arguments(parser: argparse.ArgumentParser, default_split: str) -> None:
+def add_pipeline_arguments(parser: argparse.ArgumentParser, default_split: str,
+                           splits: tuple[str, ...] = ("validation", "test")) -> None:
     """Which pipeline runs on which frames: the options every hand evaluation shares."""
     parser.add_argument("--model", type=Path, required=True)
-    parser.add_argument("--split", choices=("validation", "test"), default=default_split)
+    parser.add_argument("--split", choices=splits, default=default_split)
     parser.add_argument("--frames", type=int, default=None, help="prefix of the split's seeds")
     parser.add_argument("--width", type=int, default=None, help="default: the model's input")
     parser.add_argument("--height", type=int, default=None)
