@@ -18,7 +18,7 @@ HAND_RUN ?= runs/hand_tiny_aux_60k_wr0.005
 HAND_MODEL ?= hand_pose_ros/models/hand_tiny_multitask.onnx
 HAND_ABLATION ?= runs/hand_ablation_6k
 # The hand refiner (second stage, on by default in the node: a cosine cycle of 20000 steps, a
-# warm restart of 8000, four of 16000 with the depth head, then 12000 steps from that run's
+# warm restart of 8000, four of 16000 with the depth head, then 48000 steps from that run's
 # export with half of the crops cut around the shipped first stage's own boxes) and the
 # in-budget two-stage variant it was compared with: the slim first stage, refined twice per hand.
 HAND_REFINER_FIRST_RUN ?= runs/hand_refiner
@@ -27,7 +27,7 @@ HAND_REFINER_DEPTH_RUN ?= runs/hand_refiner_depth
 HAND_REFINER_DEPTH2_RUN ?= runs/hand_refiner_depth2
 HAND_REFINER_DEPTH3_RUN ?= runs/hand_refiner_depth3
 HAND_REFINER_DEPTH4_RUN ?= runs/hand_refiner_depth4
-HAND_REFINER_RUN ?= runs/hand_refiner_fs12k
+HAND_REFINER_RUN ?= runs/hand_refiner_fs48k
 HAND_REFINER ?= hand_pose_ros/models/hand_refiner_tiny.onnx
 HAND_SLIM_RUN ?= runs/hand_slim_aux
 HAND_SLIM_MODEL ?= hand_pose_ros/models/hand_slim_multitask.onnx
@@ -113,7 +113,7 @@ hand-refiner: $(STAMP)
 		--init-from $(HAND_REFINER_DEPTH3_RUN) --out $(HAND_REFINER_DEPTH4_RUN)
 	$(PY) -m training.hand.export_refiner --run $(HAND_REFINER_DEPTH4_RUN) \
 		--out $(HAND_REFINER_DEPTH4_RUN).onnx
-	$(PY) -m training.hand.train_refiner --steps 12000 --lr 0.0025 --threads 1 --depth-weight 20 \
+	$(PY) -m training.hand.train_refiner --steps 48000 --lr 0.0025 --threads 1 --depth-weight 20 \
 		--first-stage $(HAND_MODEL) --first-stage-share 0.5 \
 		--init-from $(HAND_REFINER_DEPTH4_RUN).onnx --out $(HAND_REFINER_RUN)
 	$(PY) -m training.hand.export_refiner --run $(HAND_REFINER_RUN) --out $(HAND_REFINER)
