@@ -29,6 +29,10 @@ HAND_REFINER_DEPTH3_RUN ?= runs/hand_refiner_depth3
 HAND_REFINER_DEPTH4_RUN ?= runs/hand_refiner_depth4
 HAND_REFINER_RUN ?= runs/hand_refiner_fs48k
 HAND_REFINER ?= hand_pose_ros/models/hand_refiner_tiny.onnx
+# The node's default refiner: the same network at 1.5x every width, trained from scratch for
+# 24000 steps with half of its crops around the shipped first stage's boxes.
+HAND_REFINER_WIDE_RUN ?= runs/hand_refiner_wide
+HAND_REFINER_WIDE ?= hand_pose_ros/models/hand_refiner_wide.onnx
 HAND_SLIM_RUN ?= runs/hand_slim_aux
 HAND_SLIM_MODEL ?= hand_pose_ros/models/hand_slim_multitask.onnx
 
@@ -58,7 +62,7 @@ VIDEO_ABLATION_SEQUENCES ?= 20
 VIDEO_ABLATION_FLAGS = --steps 4000 --batch-size 8 --clip-length 4 --train-sequences 240 \
 	--val-sequences 16 --seed 0 --threads 1
 
-.PHONY: venv test lint demo bench hand-model hand-refiner hand-slim hand-ablation body-model \
+.PHONY: venv test lint demo bench hand-model hand-refiner hand-refiner-wide hand-slim hand-ablation body-model \
 	body-ablation video-model video-ablation clean distclean
 
 venv: $(STAMP)
@@ -121,6 +125,17 @@ hand-refiner: $(STAMP)
 	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER) --split test \
 		--width 224 --height 172 --embed
 	$(PY) -m training.common.model_card $(HAND_REFINER)
+
+hand-refiner-wide: $(STAMP)
+	$(PY) -m training.hand.train_refiner --arch wide --steps 24000 --threads 2 --depth-weight 20 \
+		--first-stage $(HAND_MODEL) --first-stage-share 0.5 --out $(HAND_REFINER_WIDE_RUN)
+	$(PY) -m training.hand.export_refiner --run $(HAND_REFINER_WIDE_RUN) --out $(HAND_REFINER_WIDE) \
+		--name hand_refiner_wide
+	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER_WIDE) --split test \
+		--embed
+	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER_WIDE) --split test \
+		--width 224 --height 172 --embed
+	$(PY) -m training.common.model_card $(HAND_REFINER_WIDE)
 
 hand-slim: $(STAMP)
 	$(PY) -m training.hand.train --arch slim --aux --steps 20000 --threads 1 --out $(HAND_SLIM_RUN)

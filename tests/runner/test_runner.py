@@ -12,6 +12,7 @@ import pytest
 from PIL import Image as PilImage
 
 from hand_pose_ros.core.camera import Intrinsics
+from hand_pose_ros.nodes.hand_pose_parameters import SHIPPED_REFINER_NAME
 from hand_pose_ros.runner.report import MOSAIC_NAME
 from tests.runner.runner_helpers import (
     bag_camera_info,
@@ -69,8 +70,9 @@ def test_synthetic_run_writes_pictures_and_summary(
         assert key in accuracy
     assert "PCK@0.1" in stdout and "latency" in stdout and "frames/s" in stdout
     # The node's default second stage ran, and the summary says which.
-    assert summary["refiner"]["name"] == "hand_refiner_tiny" and summary["refiner"]["passes"] >= 1
-    assert "refiner: hand_refiner_tiny" in stdout
+    shipped_refiner = Path(SHIPPED_REFINER_NAME).stem
+    assert summary["refiner"]["name"] == shipped_refiner and summary["refiner"]["passes"] >= 1
+    assert f"refiner: {shipped_refiner}" in stdout
     mosaic = out / MOSAIC_NAME
     with PilImage.open(mosaic) as picture:
         assert picture.mode == "RGB"

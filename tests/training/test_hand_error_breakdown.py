@@ -8,6 +8,7 @@ import pytest
 
 from hand_pose_ros.core.hand_metrics import HandMetrics, pck_threshold_px
 from hand_pose_ros.nodes.hand_pose_node import shipped_model_path
+from hand_pose_ros.nodes.hand_pose_parameters import SHIPPED_REFINER_NAME
 from hand_pose_ros.synthetic import render_frame
 from training.hand.data import split_seeds
 from training.hand.error_breakdown import HandOutcome, breakdown, hand_outcomes
@@ -42,8 +43,8 @@ def test_groups_split_at_their_bounds_and_account_for_every_miss() -> None:
 
 @pytest.fixture(scope="module")
 def shipped_estimator():
-    models = shipped_model_path().parent
-    return load_estimator(shipped_model_path(), models / "hand_refiner_tiny.onnx")
+    return load_estimator(shipped_model_path(),
+                          shipped_model_path().with_name(SHIPPED_REFINER_NAME))
 
 
 def test_pipeline_hits_match_the_reported_metric(shipped_estimator) -> None:
