@@ -6,6 +6,6 @@ from std_msgs.msg import Header
 
 
 def stamp_seconds(header: Header) -> float:
-    """A header's stamp in seconds (float64 keeps nanoseconds for about 100 days of epoch time
-    to within a microsecond, more than any pairing tolerance needs)."""
+    """A header's stamp in seconds: float64 resolves today's epoch times to about 0.2 us, far
+    finer than any pairing tolerance."""
     return float(header.stamp.sec) + float(header.stamp.nanosec) * 1e-9
