@@ -19,6 +19,7 @@ import torch
 from tqdm import tqdm
 
 import hand_pose_ros.synthetic
+from hand_pose_ros.core.hand_metrics import VISIBLE
 from hand_pose_ros.core.heatmaps import input_px_to_heatmap, render_gaussian_heatmaps
 from hand_pose_ros.core.preprocess import make_network_input
 from hand_pose_ros.synthetic import render_frame
@@ -35,7 +36,6 @@ OUTPUT_STRIDE = 4
 HEATMAP_SIGMA_PX = 1.5
 """Gaussian sigma of heatmap targets, in heatmap pixels."""
 
-VISIBLE = 2
 SEGMENTATION_FLIP = np.array([0, 2, 1], dtype=np.uint8)
 """Label map under a horizontal flip: a mirrored left hand is a right hand."""
 
