@@ -30,7 +30,12 @@ from tests.training.warm_restart_checks import (  # noqa: E402
 )
 from training.common.onnx_complexity import count_complexity  # noqa: E402
 from training.common.onnx_metadata import read_onnx_metadata  # noqa: E402
-from training.hand.data import VISIBLE, load_or_render, split_seeds  # noqa: E402
+from training.hand.data import (  # noqa: E402
+    VISIBLE,
+    load_or_render,
+    renderer_version,
+    split_seeds,
+)
 from training.hand.export_refiner import export  # noqa: E402
 from training.hand.losses import keypoint_depth_loss  # noqa: E402
 from training.hand.refiner_data import (  # noqa: E402
@@ -250,7 +255,7 @@ def test_first_stage_boxes_are_the_crops_the_estimator_would_cut(tmp_path: Path)
     masks = decoder.mask_corners(outputs, all_sides, *depth_m.shape)
     if masks[side] is not None:
         np.testing.assert_allclose(boxes[frame, side], masks[side])
-    cached = list(tmp_path.glob("first_stage_boxes_*_24.npy"))
+    cached = list(tmp_path.glob(f"first_stage_boxes_*_24_{renderer_version()}.npy"))
     assert len(cached) == 1
     np.testing.assert_array_equal(first_stage_boxes(arrays, model_path, tmp_path), boxes)
 

@@ -23,7 +23,7 @@ from hand_pose_ros.core.heatmaps import input_px_to_heatmap, render_gaussian_hea
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.preprocess import make_network_input
 from hand_pose_ros.core.skeletons import HAND_SIDES
-from training.hand.data import HEATMAP_SIGMA_PX, VISIBLE
+from training.hand.data import HEATMAP_SIGMA_PX, VISIBLE, renderer_version
 
 REFINER_INPUT_SPEC = {
     "name": "hand_crop", "layout": "NCHW", "height": 64, "width": 64, "units": "m",
@@ -69,10 +69,11 @@ def first_stage_boxes(arrays: dict[str, np.ndarray], model_path: Path,
     """(frames, sides, 2, 2) corners of the box the estimator cuts each side's first crop
     around on each frame (`HandDecoder.first_crop_points`; every side, present or not:
     ``RefinerBatches`` uses those of labelled hands). Kept in ``cache_dir``
-    per model file and frames, since a pass over 40000 frames takes about a minute."""
+    per model file, frame count and renderer version (as the frames' own cache is), since a
+    pass over 40000 frames takes about a minute."""
     digest = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()[:12]
     frames = len(arrays["depth_m"])
-    name = f"first_stage_boxes_{digest}_{frames}.npy"
+    name = f"first_stage_boxes_{digest}_{frames}_{renderer_version()}.npy"
     cached = None if cache_dir is None else Path(cache_dir) / name
     if cached is not None and cached.exists():
         return np.load(cached)
