@@ -274,8 +274,11 @@ def test_a_warm_restart_from_an_exported_refiner_with_first_stage_crops(
     child_path = tmp_path / "child.onnx"
     export(restart, child_path, "child")
     crops = np.random.default_rng(0).uniform(-1, 1, (4, 1, CROP_SPEC.size_px, CROP_SPEC.size_px))
-    assert_started_from_file(parent_path, child_path, parent_steps,
-                             crops.astype(np.float32), "heatmaps")
+    assert_started_from_file(
+        parent_path, child_path, parent_steps, crops.astype(np.float32), "heatmaps",
+        f"python -m training.hand.export_refiner --run {trained_run} --out {parent_path} "
+        "--name parent",
+    )
     command = read_onnx_metadata(child_path)["training"]["command"]
     assert f"--first-stage {shipped_model_path()} --first-stage-share 1" in command
     assert "of the crops (last run) cut around the boxes" in (

@@ -116,4 +116,7 @@ def test_warm_restart_from_an_exported_model_file(trained_run: Path, tmp_path: P
     child_path = tmp_path / "child.onnx"
     export(restart, child_path, "child")
     depth = np.random.default_rng(0).uniform(0, 1, (3, 1, 120, 160)).astype(np.float32)
-    assert_started_from_file(parent_path, child_path, parent_steps, depth, "heatmaps")
+    assert_started_from_file(
+        parent_path, child_path, parent_steps, depth, "heatmaps",
+        f"python -m training.hand.export --run {trained_run} --out {parent_path} --name parent",
+    )

@@ -36,16 +36,18 @@ def assert_chain_recorded(
 
 
 def assert_started_from_file(
-    parent_file: Path, child_file: Path, parent_steps: int, inputs: np.ndarray, output: str
+    parent_file: Path, child_file: Path, parent_steps: int, inputs: np.ndarray, output: str,
+    parent_export: str,
 ) -> None:
     """The export ``child_file`` of a one-step, near-zero-rate restart from the exported
-    ``parent_file`` records the file's chain before its own command, counts the parent's steps,
-    and still computes the parent's function on ``inputs`` (N, ...) (its BatchNorms rebuilt,
-    not reset)."""
+    ``parent_file`` records the file's chain, then ``parent_export`` (the command that wrote
+    the file), before its own command; counts the parent's steps; and still computes the
+    parent's function on ``inputs`` (N, ...) (its BatchNorms rebuilt, not reset)."""
     training = read_onnx_metadata(child_file)["training"]
-    first, second = training["command"].split(" && ")
-    assert first == read_onnx_metadata(parent_file)["training"]["command"]
-    assert f"--init-from {parent_file}" in second
+    chain, export, own = training["command"].rsplit(" && ", 2)
+    assert chain == read_onnx_metadata(parent_file)["training"]["command"]
+    assert export == parent_export
+    assert own.endswith(f"--init-from {parent_file}")
     assert training["steps"] == parent_steps + 1
     parent, child = OnnxModel(parent_file), OnnxModel(child_file)
     for sample in inputs:

@@ -94,6 +94,19 @@ def chained_command(config: dict, command: str) -> str:
     return f"{config['init_command']} && {command}" if config.get("init_command") else command
 
 
+def export_step(
+    command: str, exporter_module: str, model_path: Path, model_name: str | None
+) -> str | None:
+    """The export that turned the last run of a recorded ``command`` chain into
+    ``model_path``: its run folder is that run's ``--out``. None when the chain names none."""
+    words = command.split(" && ")[-1].split()
+    outs = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "--out"]
+    if not outs:
+        return None
+    name = f" --name {model_name}" if model_name else ""
+    return f"python -m {exporter_module} --run {outs[-1]} --out {model_path}{name}"
+
+
 def is_model_file(path: Path) -> bool:
     """Whether ``--init-from`` names an exported model rather than a run folder."""
     return Path(path).suffix == ".onnx"
@@ -105,12 +118,19 @@ def start_from_model(
     config: dict,
     exported: torch.nn.Module,
     calibration: torch.Tensor,
+    exporter_module: str,
 ) -> None:
     """Load an exported model's weights into ``model`` (`training.common.onnx_weights`: its
     BatchNorms rebuilt from the ``calibration`` inputs; ``exported`` wraps ``model`` as it was
-    exported) and note in ``config`` the file's own chain from its metadata."""
-    training = read_onnx_metadata(model_path).get("training", {})
+    exported) and note in ``config`` the file's own chain from its metadata, followed by the
+    ``exporter_module`` command that wrote the file (see `export_step`)."""
+    metadata = read_onnx_metadata(model_path)
+    training = metadata.get("training", {})
     load_onnx_weights(model, model_path, calibration, exported)
-    config["init_command"] = training.get("command")
+    command = training.get("command")
+    if command:
+        step = export_step(command, exporter_module, model_path, metadata.get("model_name"))
+        command = f"{command} && {step}" if step else command
+    config["init_command"] = command
     config["init_steps"] = int(training.get("steps", 0))
     config["init_train_time_s"] = float(training.get("train_time_s", 0.0))

@@ -152,7 +152,7 @@ def train(args: argparse.Namespace) -> dict:
         frames = rng.integers(0, train_batches.size, CALIBRATION_FRAMES)
         roles = PRIMARY_TASKS + (AUXILIARY_TASKS if args.aux else ())
         start_from_model(args.init_from, model, config, OutputsInOrder(model, roles),
-                         train_batches.batch(frames, rng).inputs)
+                         train_batches.batch(frames, rng).inputs, "training.hand.export")
     elif args.init_from is not None:
         start_from(args.init_from, model, config, ARCHITECTURE_KEYS, command_line)
     model = to_channels_last(model).to(device)

@@ -122,7 +122,8 @@ def train(args: argparse.Namespace) -> dict:
     if args.init_from is not None and is_model_file(args.init_from):
         calibration = crops.batch(np.random.default_rng([args.seed, 1]), CALIBRATION_CROPS)
         start_from_model(args.init_from, model, config,
-                         OutputsInOrder(model, REFINER_OUTPUT_ROLES), calibration.inputs)
+                         OutputsInOrder(model, REFINER_OUTPUT_ROLES), calibration.inputs,
+                         "training.hand.export_refiner")
     elif args.init_from is not None:
         start_from(args.init_from, model, config, ("arch",), command_line,
                    new_layers=("keypoint_depth.",),
