@@ -33,7 +33,8 @@ HAND_REFINER ?= hand_pose_ros/models/hand_refiner_tiny.onnx
 # 24000 steps with half of its crops around the shipped first stage's boxes, then a warm
 # restart of 24000 at half the rate.
 HAND_REFINER_WIDE_FIRST_RUN ?= runs/hand_refiner_wide
-HAND_REFINER_WIDE_RUN ?= runs/hand_refiner_wide_wr
+HAND_REFINER_WIDE_WR_RUN ?= runs/hand_refiner_wide_wr
+HAND_REFINER_WIDE_RUN ?= runs/hand_refiner_wide_wr2
 HAND_REFINER_WIDE ?= hand_pose_ros/models/hand_refiner_wide.onnx
 HAND_SLIM_RUN ?= runs/hand_slim_aux
 HAND_SLIM_MODEL ?= hand_pose_ros/models/hand_slim_multitask.onnx
@@ -133,7 +134,10 @@ hand-refiner-wide: $(STAMP)
 		--first-stage $(HAND_MODEL) --first-stage-share 0.5 --out $(HAND_REFINER_WIDE_FIRST_RUN)
 	$(PY) -m training.hand.train_refiner --arch wide --steps 24000 --lr 0.0025 --threads 2 \
 		--depth-weight 20 --first-stage $(HAND_MODEL) --first-stage-share 0.5 \
-		--init-from $(HAND_REFINER_WIDE_FIRST_RUN) --out $(HAND_REFINER_WIDE_RUN)
+		--init-from $(HAND_REFINER_WIDE_FIRST_RUN) --out $(HAND_REFINER_WIDE_WR_RUN)
+	$(PY) -m training.hand.train_refiner --arch wide --steps 24000 --lr 0.00125 --threads 1 \
+		--depth-weight 20 --first-stage $(HAND_MODEL) --first-stage-share 0.5 \
+		--init-from $(HAND_REFINER_WIDE_WR_RUN) --out $(HAND_REFINER_WIDE_RUN)
 	$(PY) -m training.hand.export_refiner --run $(HAND_REFINER_WIDE_RUN) --out $(HAND_REFINER_WIDE) \
 		--name hand_refiner_wide
 	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER_WIDE) --split test \
