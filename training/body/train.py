@@ -104,7 +104,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="L2 decay of BatchNorm scales/shifts and biases (default: --weight-decay, as the "
         "shipped run). With Adam's coupled decay, 0 keeps little-used residual blocks alive "
-        "(README, Known limits)",
+        "(docs/studies/body.md, training length)",
     )
     parser.add_argument("--schedule", choices=("cosine", "step"), default="cosine")
     parser.add_argument("--pull-weight", type=float, default=AE_PULL_WEIGHT)
