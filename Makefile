@@ -31,7 +31,7 @@ HAND_REFINER_RUN ?= runs/hand_refiner_fs48k
 HAND_REFINER ?= hand_pose_ros/models/hand_refiner_tiny.onnx
 # The node's default refiner: the same network at 1.5x every width, trained from scratch for
 # 24000 steps with half of its crops around the shipped first stage's boxes, then a warm
-# restart of 24000 at half the rate.
+# restart of 24000 at half the rate, and another at half that.
 HAND_REFINER_WIDE_FIRST_RUN ?= runs/hand_refiner_wide
 HAND_REFINER_WIDE_WR_RUN ?= runs/hand_refiner_wide_wr
 HAND_REFINER_WIDE_RUN ?= runs/hand_refiner_wide_wr2

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -127,7 +128,7 @@ def _launched(prefix: Path, launch_file: str, *arguments: str) -> subprocess.Pop
 
 def _stop(process: subprocess.Popen) -> str:
     """Ctrl-C the launch (it forwards SIGINT to its nodes); its output."""
-    process.send_signal(2)
+    process.send_signal(signal.SIGINT)
     try:
         output, _ = process.communicate(timeout=20)
     except subprocess.TimeoutExpired:
