@@ -42,6 +42,9 @@ from hand_pose_ros.runner.harness import isolated_domain_id  # noqa: E402
 from hand_pose_ros.synthetic import HandSequence  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
+PACKAGE_SOURCES = ("setup.py", "setup.cfg", "package.xml", "resource", "launch", "config", "rviz",
+                   "hand_pose_ros")
+"""What `setup.py install` reads: copied out, so the build leaves no files in the checkout."""
 SERVICE_WAIT_S = 30.0
 FRAMES = 40
 FRAME_PERIOD_S = 0.05
@@ -69,11 +72,12 @@ def ament_prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The package installed as colcon installs an ament_python package."""
     work = tmp_path_factory.mktemp("launch_install")
     source, prefix = work / "source", work / "install"
-    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, check=True, capture_output=True,
-                             text=True).stdout.split()
-    for name in tracked:
-        if (REPO / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
+    source.mkdir()
+    for name in PACKAGE_SOURCES:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, source / name,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        else:
             shutil.copy2(REPO / name, source / name)
     subprocess.run(
         [sys.executable, "setup.py", "-q", "install", f"--prefix={prefix}",
