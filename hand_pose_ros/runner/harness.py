@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import rclpy
 from rclpy.context import Context
+from rclpy.executors import Executor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -33,6 +34,28 @@ from hand_pose_ros.runner.sink import ReceivedKeypoints, RecordingSink, StampKey
 DISCOVERY_TIMEOUT_S = 10.0
 _DOMAIN_ID_RANGE = 200  # FastDDS accepts 0..232; stay clear of the top.
 _instance_counter = itertools.count()
+
+
+SPIN_STEP_S = 0.05
+"""Longest single executor wait while spinning for a duration or a condition."""
+
+
+def spin_until(executor: Executor, done: Callable[[], bool], timeout_s: float) -> bool:
+    """Spin ``executor`` until ``done()`` or the timeout; returns done()."""
+    deadline = time.perf_counter() + timeout_s
+    while not done():
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return done()
+        executor.spin_once(timeout_sec=min(remaining, SPIN_STEP_S))
+    return True
+
+
+def spin_for(executor: Executor, duration_s: float) -> None:
+    """Spin ``executor`` for ``duration_s``, handling whatever arrives meanwhile."""
+    deadline = time.perf_counter() + duration_s
+    while (remaining := deadline - time.perf_counter()) > 0:
+        executor.spin_once(timeout_sec=min(remaining, SPIN_STEP_S))
 
 
 def isolated_domain_id() -> int:
@@ -142,18 +165,10 @@ class _HarnessBase:
     # ------------------------------------------------------------------ spinning
     def spin_until(self, done: Callable[[], bool], timeout_s: float) -> bool:
         """Spin the executor until ``done()`` or the timeout; returns done()."""
-        deadline = time.perf_counter() + timeout_s
-        while not done():
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                return done()
-            self.executor.spin_once(timeout_sec=min(remaining, 0.05))
-        return True
+        return spin_until(self.executor, done, timeout_s)
 
     def spin_for(self, duration_s: float) -> None:
-        deadline = time.perf_counter() + duration_s
-        while (remaining := deadline - time.perf_counter()) > 0:
-            self.executor.spin_once(timeout_sec=min(remaining, 0.05))
+        spin_for(self.executor, duration_s)
 
     def wait_for_connections(self, timeout_s: float = DISCOVERY_TIMEOUT_S) -> bool:
         """Wait until the node's inputs and the sink's outputs are matched (DDS discovery)."""

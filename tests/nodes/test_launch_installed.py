@@ -17,7 +17,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from std_msgs.msg import Header  # noqa: E402
 from hand_pose_ros.ros.camera_info import intrinsics_to_camera_info  # noqa: E402
 from hand_pose_ros.ros.image_conversions import metres_to_depth_image  # noqa: E402
 from hand_pose_ros.ros.qos import input_qos  # noqa: E402
-from hand_pose_ros.runner.harness import isolated_domain_id  # noqa: E402
+from hand_pose_ros.runner.harness import isolated_domain_id, spin_for, spin_until  # noqa: E402
 from hand_pose_ros.synthetic import HandSequence  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,11 +93,6 @@ class Probe:
         self.node = Node("launch_probe", context=context)
         self.executor = SingleThreadedExecutor(context=context)
         self.executor.add_node(self.node)
-
-    def spin_for(self, seconds: float) -> None:
-        until = time.monotonic() + seconds
-        while time.monotonic() < until:
-            self.executor.spin_once(timeout_sec=0.01)
 
 
 @pytest.fixture(scope="module")
@@ -167,9 +161,7 @@ def _keypoint_clouds(probe: Probe, depth_topic: str, info_topic: str,
     subscription = node.create_subscription(PointCloud2, keypoints_topic, received.append, 10)
     depth_pub = node.create_publisher(Image, depth_topic, input_qos())
     info_pub = node.create_publisher(CameraInfo, info_topic, input_qos())
-    deadline = time.monotonic() + SERVICE_WAIT_S
-    while depth_pub.get_subscription_count() < 1 and time.monotonic() < deadline:
-        probe.spin_for(0.1)
+    spin_until(probe.executor, lambda: depth_pub.get_subscription_count() > 0, SERVICE_WAIT_S)
     sequence = HandSequence(3, width=160, height=120)
     for index in range(FRAMES):
         frame = sequence.frame(index)
@@ -177,8 +169,8 @@ def _keypoint_clouds(probe: Probe, depth_topic: str, info_topic: str,
                         stamp=node.get_clock().now().to_msg())
         info_pub.publish(intrinsics_to_camera_info(frame.intrinsics, header))
         depth_pub.publish(metres_to_depth_image(frame.depth_m, "16UC1", header))
-        probe.spin_for(FRAME_PERIOD_S)
-    probe.spin_for(1.0)
+        spin_for(probe.executor, FRAME_PERIOD_S)
+    spin_for(probe.executor, 1.0)
     node.destroy_subscription(subscription)
     node.destroy_publisher(depth_pub)
     node.destroy_publisher(info_pub)
