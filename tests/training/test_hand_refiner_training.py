@@ -286,32 +286,34 @@ def test_a_warm_restart_from_an_exported_refiner_with_first_stage_crops(
     )
 
 
-def test_a_wide_refiner_trains_exports_and_refuses_a_tiny_parent(
-    trained_run: Path, tmp_path: Path
+@pytest.mark.parametrize(("arch", "flops_ratio_range"), [("wide", (1.8, 2.2)),
+                                                        ("wide2", (3.2, 3.7))])
+def test_a_wider_refiner_trains_exports_and_refuses_a_tiny_parent(
+    trained_run: Path, tmp_path: Path, arch: str, flops_ratio_range: tuple[float, float]
 ) -> None:
     cache = ["--cache-dir", str(trained_run.parent / "cache")]
-    wide = tmp_path / "wide"
-    train_main([*SMALL_RUN, *cache, "--arch", "wide", "--steps", "1", "--eval-every", "1",
+    wide = tmp_path / arch
+    train_main([*SMALL_RUN, *cache, "--arch", arch, "--steps", "1", "--eval-every", "1",
                 "--out", str(wide)])
-    wide_file = export(wide, tmp_path / "wide.onnx", "wide")["model"]
+    wide_file = export(wide, tmp_path / f"{arch}.onnx", arch)["model"]
     tiny_file = export(trained_run, tmp_path / "tiny.onnx", "tiny")["model"]
     wide_metadata, tiny_metadata = read_onnx_metadata(wide_file), read_onnx_metadata(tiny_file)
-    assert "--arch wide" in wide_metadata["training"]["command"]
+    assert f"--arch {arch}" in wide_metadata["training"]["command"]
     assert "--arch" not in tiny_metadata["training"]["command"]
     flops_ratio = wide_metadata["complexity"]["flops"] / tiny_metadata["complexity"]["flops"]
-    assert 1.8 < flops_ratio < 2.2
+    assert flops_ratio_range[0] < flops_ratio < flops_ratio_range[1]
 
     estimator = HandEstimator(OnnxModel(shipped_model_path()), refiner=OnnxModel(wide_file))
     frame = render_frame(split_seeds("validation", 1)[0], 160, 120)
     hands = estimator.estimate(frame.depth_m, frame.intrinsics).hands
     assert hands and all(np.isfinite(hand.uv_px).all() for hand in hands)
 
-    # A parent recorded before the flag existed is tiny: it does not fit a wide network.
+    # A parent recorded before the flag existed is tiny: it does not fit a wider network.
     old = tmp_path / "old"
     old.mkdir()
     state = torch.load(trained_run / "checkpoint.pt", weights_only=False)
     state["config"] = {k: v for k, v in state["config"].items() if k != "arch"}
     torch.save(state, old / "checkpoint.pt")
-    with pytest.raises(SystemExit, match="its arch is 'tiny', this run's 'wide'"):
-        train_main([*SMALL_RUN, *cache, "--arch", "wide", "--init-from", str(old),
+    with pytest.raises(SystemExit, match=f"its arch is 'tiny', this run's '{arch}'"):
+        train_main([*SMALL_RUN, *cache, "--arch", arch, "--init-from", str(old),
                     "--steps", "1", "--out", str(tmp_path / "refused")])

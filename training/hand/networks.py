@@ -221,6 +221,9 @@ REFINER_ARCHITECTURES = {
     # 1.5x the tiny widths at every layer: 2.0x its FLOPs and 2.1x its parameters. At 6000
     # steps from scratch it is 4.4 points ahead of tiny on crops around labelled hands.
     "wide": RefinerWidths((24, 48, 72, 96), decoder=48, head=64),
+    # 2x the tiny widths: 3.4x its FLOPs and 3.7x its parameters. At 6000 steps from scratch
+    # 2.5 points ahead of wide on the same crops (docs/studies/hand.md).
+    "wide2": RefinerWidths((32, 64, 96, 128), decoder=64, head=96),
 }
 DEFAULT_REFINER_ARCH = "tiny"
 
