@@ -29,13 +29,18 @@ HAND_REFINER_DEPTH3_RUN ?= runs/hand_refiner_depth3
 HAND_REFINER_DEPTH4_RUN ?= runs/hand_refiner_depth4
 HAND_REFINER_RUN ?= runs/hand_refiner_fs48k
 HAND_REFINER ?= hand_pose_ros/models/hand_refiner_tiny.onnx
-# The node's default refiner: the same network at 1.5x every width, trained from scratch for
+# The previous default refiner: the same network at 1.5x every width, trained from scratch for
 # 24000 steps with half of its crops around the shipped first stage's boxes, then a warm
 # restart of 24000 at half the rate, and another at half that.
 HAND_REFINER_WIDE_FIRST_RUN ?= runs/hand_refiner_wide
 HAND_REFINER_WIDE_WR_RUN ?= runs/hand_refiner_wide_wr
 HAND_REFINER_WIDE_RUN ?= runs/hand_refiner_wide_wr2
 HAND_REFINER_WIDE ?= hand_pose_ros/models/hand_refiner_wide.onnx
+# The node's default refiner since 2026-12-03 (fourth session): 2x the tiny widths, a cosine
+# cycle of 48000 steps from scratch, then a warm restart of 16000 at half the rate.
+HAND_REFINER_WIDE2_FIRST_RUN ?= runs/hand_refiner_wide2
+HAND_REFINER_WIDE2_RUN ?= runs/hand_refiner_wide2_wr
+HAND_REFINER_WIDE2 ?= hand_pose_ros/models/hand_refiner_wide2.onnx
 HAND_SLIM_RUN ?= runs/hand_slim_aux
 HAND_SLIM_MODEL ?= hand_pose_ros/models/hand_slim_multitask.onnx
 
@@ -65,7 +70,7 @@ VIDEO_ABLATION_SEQUENCES ?= 20
 VIDEO_ABLATION_FLAGS = --steps 4000 --batch-size 8 --clip-length 4 --train-sequences 240 \
 	--val-sequences 16 --seed 0 --threads 1
 
-.PHONY: venv test lint demo bench hand-model hand-refiner hand-refiner-wide hand-slim hand-ablation body-model \
+.PHONY: venv test lint demo bench hand-model hand-refiner hand-refiner-wide hand-refiner-wide2 hand-slim hand-ablation body-model \
 	body-ablation video-model video-ablation clean distclean
 
 venv: $(STAMP)
@@ -145,6 +150,21 @@ hand-refiner-wide: $(STAMP)
 	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER_WIDE) --split test \
 		--width 224 --height 172 --embed
 	$(PY) -m training.common.model_card $(HAND_REFINER_WIDE)
+
+hand-refiner-wide2: $(STAMP)
+	$(PY) -m training.hand.train_refiner --arch wide2 --steps 48000 --threads 2 --depth-weight 20 \
+		--first-stage $(HAND_MODEL) --first-stage-share 0.5 --eval-every 4000 \
+		--out $(HAND_REFINER_WIDE2_FIRST_RUN)
+	$(PY) -m training.hand.train_refiner --arch wide2 --steps 16000 --lr 0.0025 --threads 2 \
+		--depth-weight 20 --first-stage $(HAND_MODEL) --first-stage-share 0.5 --eval-every 4000 \
+		--init-from $(HAND_REFINER_WIDE2_FIRST_RUN) --out $(HAND_REFINER_WIDE2_RUN)
+	$(PY) -m training.hand.export_refiner --run $(HAND_REFINER_WIDE2_RUN) --out $(HAND_REFINER_WIDE2) \
+		--name hand_refiner_wide2
+	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER_WIDE2) --split test \
+		--embed
+	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER_WIDE2) --split test \
+		--width 224 --height 172 --embed
+	$(PY) -m training.common.model_card $(HAND_REFINER_WIDE2)
 
 hand-slim: $(STAMP)
 	$(PY) -m training.hand.train --arch slim --aux --steps 20000 --threads 1 --out $(HAND_SLIM_RUN)
