@@ -71,9 +71,13 @@ DEFAULT_DEPTH_WEIGHT = 0.0
 from before the depth head, which the shipped chain starts from, still mean what they did."""
 
 
+ARCH_RECORDED_BEFORE_THE_FLAG = {"arch": DEFAULT_REFINER_ARCH}
+"""Runs recorded before ``--arch`` existed are tiny (for warm-restart checks and exports)."""
+
+
 def refiner_arch(config: dict) -> str:
-    """A run's refiner architecture (runs recorded before the flag existed are tiny)."""
-    return config.get("arch", DEFAULT_REFINER_ARCH)
+    """A run's refiner architecture."""
+    return config.get("arch", ARCH_RECORDED_BEFORE_THE_FLAG["arch"])
 
 
 def depth_weight(config: dict) -> float:
@@ -127,7 +131,7 @@ def train(args: argparse.Namespace) -> dict:
     elif args.init_from is not None:
         start_from(args.init_from, model, config, ("arch",), command_line,
                    new_layers=("keypoint_depth.",),
-                   recorded_before={"arch": DEFAULT_REFINER_ARCH})
+                   recorded_before=ARCH_RECORDED_BEFORE_THE_FLAG)
     model = to_channels_last(model).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
