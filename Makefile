@@ -41,6 +41,9 @@ HAND_REFINER_WIDE ?= hand_pose_ros/models/hand_refiner_wide.onnx
 HAND_REFINER_WIDE2_FIRST_RUN ?= runs/hand_refiner_wide2
 HAND_REFINER_WIDE2_RUN ?= runs/hand_refiner_wide2_wr
 HAND_REFINER_WIDE2 ?= hand_pose_ros/models/hand_refiner_wide2.onnx
+# What the wider refiners' runs share: the depth loss, and half of the crops cut around the
+# shipped first stage's boxes.
+HAND_REFINER_BOX_FLAGS = --depth-weight 20 --first-stage $(HAND_MODEL) --first-stage-share 0.5
 HAND_SLIM_RUN ?= runs/hand_slim_aux
 HAND_SLIM_MODEL ?= hand_pose_ros/models/hand_slim_multitask.onnx
 
@@ -69,6 +72,15 @@ VIDEO_ABLATION ?= runs/video_ablation
 VIDEO_ABLATION_SEQUENCES ?= 20
 VIDEO_ABLATION_FLAGS = --steps 4000 --batch-size 8 --clip-length 4 --train-sequences 240 \
 	--val-sequences 16 --seed 0 --threads 1
+
+# A shipped refiner behind the shipped first stage, scored on the test split at 160x120 and
+# 224x172 (written into its metadata), then its model card: $(call score_refiner,FILE).
+define score_refiner
+	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(1) --split test --embed
+	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(1) --split test \
+		--width 224 --height 172 --embed
+	$(PY) -m training.common.model_card $(1)
+endef
 
 .PHONY: venv test lint demo bench hand-model hand-refiner hand-refiner-wide hand-refiner-wide2 hand-slim hand-ablation body-model \
 	body-ablation video-model video-ablation clean distclean
@@ -129,42 +141,30 @@ hand-refiner: $(STAMP)
 		--first-stage $(HAND_MODEL) --first-stage-share 0.5 \
 		--init-from $(HAND_REFINER_DEPTH4_RUN).onnx --out $(HAND_REFINER_RUN)
 	$(PY) -m training.hand.export_refiner --run $(HAND_REFINER_RUN) --out $(HAND_REFINER)
-	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER) --split test --embed
-	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER) --split test \
-		--width 224 --height 172 --embed
-	$(PY) -m training.common.model_card $(HAND_REFINER)
+	$(call score_refiner,$(HAND_REFINER))
 
 hand-refiner-wide: $(STAMP)
-	$(PY) -m training.hand.train_refiner --arch wide --steps 24000 --threads 2 --depth-weight 20 \
-		--first-stage $(HAND_MODEL) --first-stage-share 0.5 --out $(HAND_REFINER_WIDE_FIRST_RUN)
+	$(PY) -m training.hand.train_refiner --arch wide --steps 24000 --threads 2 \
+		$(HAND_REFINER_BOX_FLAGS) --out $(HAND_REFINER_WIDE_FIRST_RUN)
 	$(PY) -m training.hand.train_refiner --arch wide --steps 24000 --lr 0.0025 --threads 2 \
-		--depth-weight 20 --first-stage $(HAND_MODEL) --first-stage-share 0.5 \
-		--init-from $(HAND_REFINER_WIDE_FIRST_RUN) --out $(HAND_REFINER_WIDE_WR_RUN)
+		$(HAND_REFINER_BOX_FLAGS) --init-from $(HAND_REFINER_WIDE_FIRST_RUN) \
+		--out $(HAND_REFINER_WIDE_WR_RUN)
 	$(PY) -m training.hand.train_refiner --arch wide --steps 24000 --lr 0.00125 --threads 1 \
-		--depth-weight 20 --first-stage $(HAND_MODEL) --first-stage-share 0.5 \
-		--init-from $(HAND_REFINER_WIDE_WR_RUN) --out $(HAND_REFINER_WIDE_RUN)
+		$(HAND_REFINER_BOX_FLAGS) --init-from $(HAND_REFINER_WIDE_WR_RUN) \
+		--out $(HAND_REFINER_WIDE_RUN)
 	$(PY) -m training.hand.export_refiner --run $(HAND_REFINER_WIDE_RUN) --out $(HAND_REFINER_WIDE) \
 		--name hand_refiner_wide
-	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER_WIDE) --split test \
-		--embed
-	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER_WIDE) --split test \
-		--width 224 --height 172 --embed
-	$(PY) -m training.common.model_card $(HAND_REFINER_WIDE)
+	$(call score_refiner,$(HAND_REFINER_WIDE))
 
 hand-refiner-wide2: $(STAMP)
-	$(PY) -m training.hand.train_refiner --arch wide2 --steps 48000 --threads 2 --depth-weight 20 \
-		--first-stage $(HAND_MODEL) --first-stage-share 0.5 --eval-every 4000 \
-		--out $(HAND_REFINER_WIDE2_FIRST_RUN)
+	$(PY) -m training.hand.train_refiner --arch wide2 --steps 48000 --threads 2 \
+		$(HAND_REFINER_BOX_FLAGS) --eval-every 4000 --out $(HAND_REFINER_WIDE2_FIRST_RUN)
 	$(PY) -m training.hand.train_refiner --arch wide2 --steps 16000 --lr 0.0025 --threads 2 \
-		--depth-weight 20 --first-stage $(HAND_MODEL) --first-stage-share 0.5 --eval-every 4000 \
-		--init-from $(HAND_REFINER_WIDE2_FIRST_RUN) --out $(HAND_REFINER_WIDE2_RUN)
+		$(HAND_REFINER_BOX_FLAGS) --eval-every 4000 --init-from $(HAND_REFINER_WIDE2_FIRST_RUN) \
+		--out $(HAND_REFINER_WIDE2_RUN)
 	$(PY) -m training.hand.export_refiner --run $(HAND_REFINER_WIDE2_RUN) --out $(HAND_REFINER_WIDE2) \
 		--name hand_refiner_wide2
-	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER_WIDE2) --split test \
-		--embed
-	$(PY) -m training.hand.evaluate --model $(HAND_MODEL) --refiner $(HAND_REFINER_WIDE2) --split test \
-		--width 224 --height 172 --embed
-	$(PY) -m training.common.model_card $(HAND_REFINER_WIDE2)
+	$(call score_refiner,$(HAND_REFINER_WIDE2))
 
 hand-slim: $(STAMP)
 	$(PY) -m training.hand.train --arch slim --aux --steps 20000 --threads 1 --out $(HAND_SLIM_RUN)
