@@ -5,10 +5,13 @@ next) gives latency; an open-loop flood (publish as fast as possible) gives thro
 what the node dropped. ONNX Runtime alone (OnnxModel.run on the preprocessed input of the
 same frames) is timed in the same process right after, so the table shows what the ROS
 plumbing adds to the network; with the refiner (the default) its run on the crops of the
-frame's hands is timed too.
+frame's hands is timed too. The frames are a 5 s clip streamed at 30 Hz stamps, so the node
+tracks hands between first-model runs as it would on a camera (`--redetect-interval 1`: both
+models on every frame); the closed-loop row says on how many frames the first model ran.
 
     .venv/bin/python bench/hand_node_latency.py [--frames 500] [--model PATH]
-        [--refiner-model PATH|none] [--refiner-passes N] [--executor events|single]
+        [--refiner-model PATH|none] [--refiner-passes N] [--redetect-interval N]
+        [--executor events|single]
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from hand_pose_ros.core.hand_estimator import (  # noqa: E402
     DEFAULT_REFINER_PASSES,
     FIRST_CROP_SOURCES,
 )
+from hand_pose_ros.core.hand_tracking import DEFAULT_REDETECT_INTERVAL_FRAMES  # noqa: E402
 from hand_pose_ros.core.preprocess import make_network_input  # noqa: E402
 from hand_pose_ros.nodes.executors import DEFAULT_EXECUTOR_KIND, EXECUTOR_KINDS  # noqa: E402
 from hand_pose_ros.nodes.hand_pose_node import shipped_model_path  # noqa: E402
@@ -46,7 +50,9 @@ from hand_pose_ros.ros.image_conversions import metres_to_depth_image  # noqa: E
 from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
 from hand_pose_ros.synthetic import HandSequence  # noqa: E402
 
-DISTINCT_FRAMES = 24  # rendered once per resolution and cycled (rendering is not measured)
+CLIP_FRAMES = 150  # 5 s at 30 Hz, rendered once per resolution and cycled (not measured)
+FRAME_PERIOD_NS = 33_333_333
+CLIP_PAUSE_NS = 10_000_000_000  # between passes over the clip: longer than max_track_gap_s
 RESULT_TIMEOUT_S = 2.0
 FLOOD_SETTLE_S = 3.0
 
@@ -64,10 +70,11 @@ class Row:
 
 
 def _frames(width: int, height: int, seed: int) -> list[tuple[Image, CameraInfo, np.ndarray]]:
+    """A clip of consecutive frames, as a camera streams them (tracking depends on it)."""
     sequence = HandSequence(seed, width=width, height=height)
     frames = []
-    for index in range(DISTINCT_FRAMES):
-        truth = sequence.frame(index * 5)
+    for index in range(CLIP_FRAMES):
+        truth = sequence.frame(index)
         header = Header(frame_id="bench_depth_optical_frame")
         frames.append(
             (
@@ -79,9 +86,12 @@ def _frames(width: int, height: int, seed: int) -> list[tuple[Image, CameraInfo,
     return frames
 
 
-def _stamp(image: Image, info: CameraInfo, serial: int) -> None:
-    """A unique stamp per publish: results are matched to frames by stamp."""
-    stamp = Time(sec=1000 + serial // 1000, nanosec=(serial % 1000) * 1000)
+def _stamp(image: Image, info: CameraInfo, serial: int, clip_frames: int) -> None:
+    """A unique stamp per publish (results are matched to frames by stamp): 30 Hz within a pass
+    over the clip, and a jump between passes, which the node sees as a new stream."""
+    passes, index = divmod(serial, clip_frames)
+    stamp_ns = passes * CLIP_PAUSE_NS + index * FRAME_PERIOD_NS
+    stamp = Time(sec=1000 + stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000)
     image.header.stamp = stamp
     info.header.stamp = stamp
 
@@ -89,7 +99,7 @@ def _stamp(image: Image, info: CameraInfo, serial: int) -> None:
 def _closed_loop(harness: InProcessHarness, frames, count: int, serial: int) -> np.ndarray:
     def publish(i: int):
         image, info, _ = frames[(serial + i) % len(frames)]
-        _stamp(image, info, serial + i)
+        _stamp(image, info, serial + i, len(frames))
         return harness.publish_frame(image, info)
 
     return harness.closed_loop_latencies(publish, count, RESULT_TIMEOUT_S)
@@ -109,7 +119,7 @@ def _flood(
         start_s = time.perf_counter()
         for i in range(count):
             image, info, _ = frames[(serial + i) % len(frames)]
-            _stamp(image, info, serial + i)
+            _stamp(image, info, serial + i, len(frames))
             delay_s = start_s + i / rate_hz - time.perf_counter()
             if delay_s > 0:
                 time.sleep(delay_s)
@@ -180,6 +190,7 @@ def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[
         "refiner_model": args.refiner_model,
         "refiner_passes": args.refiner_passes,
         "refiner_first_crop": args.first_crop,
+        "redetect_interval_frames": args.redetect_interval,
     }
     with InProcessHarness(parameters, executor=args.executor) as harness:
         if harness.node.estimator is None:
@@ -189,9 +200,11 @@ def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[
         _closed_loop(harness, frames, args.warmup, 0)
         serial = args.warmup
         harness.node.stats.snapshot()  # reset the node's window to the measured frames
+        tracked_before = harness.node.frames_tracked
         latencies = _closed_loop(harness, frames, args.frames, serial)
         serial += args.frames
         node_stats = harness.node.stats.snapshot()
+        first_model_share = 1.0 - (harness.node.frames_tracked - tracked_before) / args.frames
         lat_ms = latencies[np.isfinite(latencies)] * 1e3
         out = int(np.isfinite(latencies).sum())
         closed = Row(
@@ -202,7 +215,8 @@ def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[
             float(np.median(lat_ms)),
             float(np.percentile(lat_ms, 90)),
             out / float(np.nansum(latencies)),
-            f"node-internal p50 {node_stats.latency_p50_s * 1e3:.2f} ms",
+            f"node-internal p50 {node_stats.latency_p50_s * 1e3:.2f} ms; first model on "
+            f"{first_model_share:.0%} of frames",
         )
         drops_before = harness.node.drop_counts
         flood_rate_hz = args.flood_factor * closed.rate_hz
@@ -285,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         "--first-crop", choices=FIRST_CROP_SOURCES, default=DEFAULT_FIRST_CROP,
         help="what the refiner's first crop of a hand is cut around (refiner_first_crop)",
     )
+    parser.add_argument(
+        "--redetect-interval", type=int, default=DEFAULT_REDETECT_INTERVAL_FRAMES,
+        help="redetect_interval_frames: the first model runs at least every this many frames, "
+        "hands are tracked in between (1: both models on every frame)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="synthetic sequence seed")
     parser.add_argument(
         "--executor", choices=EXECUTOR_KINDS, default=DEFAULT_EXECUTOR_KIND,
@@ -308,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"hand_pose_node latency bench: model {model}, refiner "
         f"{args.refiner_model or 'shipped'} ({args.refiner_passes} pass(es), first crop around "
-        f"the {args.first_crop}), {args.executor} "
+        f"the {args.first_crop}), redetect_interval_frames {args.redetect_interval}, "
+        f"{args.executor} "
         f"executor, {args.frames} "
         f"frames per mode after "
         f"{args.warmup} warm-up, one process, real DDS (publish depth -> keypoints received)"

@@ -30,6 +30,7 @@ from hand_pose_ros.core.depth_sampling import (
 )
 from hand_pose_ros.core.hand_crops import largest_region_corners
 from hand_pose_ros.core.hand_refiner import HandRefiner
+from hand_pose_ros.core.hand_tracking import HandTracks, TrackingSettings
 from hand_pose_ros.core.heatmaps import decode_peaks, rescale_px
 from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, validate_task_metadata
 from hand_pose_ros.core.model_runtime import OnnxModel
@@ -73,13 +74,17 @@ class HandKeypoints:
 class HandEstimate:
     """Hands found in one frame, with the time each stage took (seconds): ``inference_s`` is
     the first network's run, ``refine_s`` the second stage's crops, run and decoding (0 without
-    a refiner), ``decode_s`` the rest of decoding, depth sampling and back-projection."""
+    a refiner), ``decode_s`` the rest of decoding, depth sampling and back-projection.
+    ``detected`` is False on a frame where the hands were tracked (`core.hand_tracking`): the
+    first network did not run, and presence, visibility and keypose are those of the last
+    frame where it did."""
 
     hands: list[HandKeypoints] = field(default_factory=list)
     preprocess_s: float = 0.0
     inference_s: float = 0.0
     refine_s: float = 0.0
     decode_s: float = 0.0
+    detected: bool = True
 
     @property
     def total_s(self) -> float:
@@ -318,8 +323,10 @@ class HandEstimator:
     "segmentation"; its keypoints where it has no mask, or with "keypoints"),
     ``refiner_passes`` times (each later pass crops around the previous one's keypoints), and
     so do predicted keypoint depths if it has that output (see :func:`lift_hands`); presence,
-    visibility and keypose stay the first stage's. One ``estimate`` at a time per instance: it
-    reuses preallocated network-input buffers.
+    visibility and keypose stay the first stage's. With ``tracking`` as well, the hands of a
+    stream are tracked between first-stage runs (`core.hand_tracking`; frames must then come in
+    order, and ``tracks`` holds the state). One ``estimate`` at a time per instance: it reuses
+    preallocated network-input buffers.
     """
 
     def __init__(
@@ -333,6 +340,7 @@ class HandEstimator:
         refiner_passes: int = DEFAULT_REFINER_PASSES,
         predicted_depth_band_m: float = DEFAULT_PREDICTED_DEPTH_BAND_M,
         first_crop: str = DEFAULT_FIRST_CROP,
+        tracking: TrackingSettings | None = None,
     ) -> None:
         if refiner_passes < 1:
             raise ValueError(f"refiner_passes must be at least 1, got {refiner_passes}")
@@ -355,6 +363,10 @@ class HandEstimator:
         if self.refiner is not None:
             self.refiner.check_compatible(self.keypoint_names, self.sides)
         self._network_input = np.empty((1, 1, model.input_height, model.input_width), np.float32)
+        # Tracking crops around refined keypoints: without a refiner there is nothing to track.
+        self.tracks = (
+            HandTracks(tracking) if tracking is not None and self.refiner is not None else None
+        )
 
     @property
     def presence_threshold(self) -> float:
@@ -364,13 +376,16 @@ class HandEstimator:
     def presence_threshold(self, value: float) -> None:
         self.decoder.presence_threshold = float(value)
 
-    def estimate(self, depth_m: np.ndarray, intrinsics: Intrinsics) -> HandEstimate:
+    def estimate(
+        self, depth_m: np.ndarray, intrinsics: Intrinsics, time_s: float | None = None
+    ) -> HandEstimate:
         """Hands in a (H, W) float32 depth image in metres (NaN invalid).
 
         ``intrinsics`` must describe this image (same width and height). Keypoints come back in
         input-image pixels (sub-pixel), their depth is sampled at full input resolution and
         back-projected; only hands with presence >= ``presence_threshold`` are returned, each
-        with all of its keypoints (consumers threshold ``score`` themselves).
+        with all of its keypoints (consumers threshold ``score`` themselves). ``time_s`` (the
+        frame's stamp, seconds) lets tracking notice gaps in the stream.
         """
         if depth_m.ndim != 2:
             raise ValueError(f"depth image must be 2-D (H, W), got shape {depth_m.shape}")
@@ -385,6 +400,32 @@ class HandEstimator:
                 f"intrinsics are for a {intrinsics.width}x{intrinsics.height} image but the "
                 f"depth image is {width}x{height}"
             )
+        if self.tracks is None:
+            return self._detect(depth_m, intrinsics)
+        lost_refine_s = 0.0
+        if not self.tracks.due_for_detection(time_s):
+            start = time.perf_counter()
+            hands = self.tracks.hands_to_track()
+            self._refine(depth_m, hands, [hand.uv_px for hand in hands])
+            refined = time.perf_counter()
+            if not self.tracks.lost(hands):
+                self._lift(hands, depth_m, intrinsics)
+                self.tracks.update(hands, time_s, detected=False)
+                return HandEstimate(
+                    hands=hands,
+                    refine_s=refined - start,
+                    decode_s=time.perf_counter() - refined,
+                    detected=False,
+                )
+            lost_refine_s = refined - start
+        estimate = self._detect(depth_m, intrinsics)
+        estimate.refine_s += lost_refine_s
+        self.tracks.update(estimate.hands, time_s, detected=True)
+        return estimate
+
+    def _detect(self, depth_m: np.ndarray, intrinsics: Intrinsics) -> HandEstimate:
+        """Both stages on one frame."""
+        height, width = depth_m.shape
         start = time.perf_counter()
         network_input = make_network_input(depth_m, self.model.input_spec, self._network_input)
         preprocessed = time.perf_counter()
@@ -399,17 +440,9 @@ class HandEstimator:
                 boxes = self.decoder.first_crop_points(outputs, hands, height, width)
             else:
                 boxes = [hand.uv_px for hand in hands]
-            for _ in range(self.refiner_passes):
-                refined = self.refiner.refine(depth_m, list(zip(boxes, (h.side for h in hands))))
-                for row, hand in enumerate(hands):
-                    hand.uv_px, hand.score = refined.uv_px[row], refined.score[row]
-                    hand.depth_m = refined.depth_m[row]
-                boxes = [hand.uv_px for hand in hands]
+            self._refine(depth_m, hands, boxes)
             refine_s = time.perf_counter() - refine_start
-        lift_hands(
-            hands, depth_m, intrinsics, self.depth_window_px, self.foreground_band_m,
-            self.hand_depth_band_m, self.predicted_depth_band_m,
-        )
+        self._lift(hands, depth_m, intrinsics)
         decoded = time.perf_counter()
         return HandEstimate(
             hands=hands,
@@ -417,4 +450,24 @@ class HandEstimator:
             inference_s=inferred - preprocessed,
             refine_s=refine_s,
             decode_s=decoded - inferred - refine_s,
+        )
+
+    def _refine(
+        self, depth_m: np.ndarray, hands: list[HandKeypoints], boxes: list[np.ndarray]
+    ) -> None:
+        """Replace the hands' keypoints, scores and predicted depths by the refiner's, on crops
+        around ``boxes`` (each hand's points), ``refiner_passes`` times."""
+        for _ in range(self.refiner_passes):
+            refined = self.refiner.refine(depth_m, list(zip(boxes, (h.side for h in hands))))
+            for row, hand in enumerate(hands):
+                hand.uv_px, hand.score = refined.uv_px[row], refined.score[row]
+                hand.depth_m = refined.depth_m[row]
+            boxes = [hand.uv_px for hand in hands]
+
+    def _lift(
+        self, hands: list[HandKeypoints], depth_m: np.ndarray, intrinsics: Intrinsics
+    ) -> None:
+        lift_hands(
+            hands, depth_m, intrinsics, self.depth_window_px, self.foreground_band_m,
+            self.hand_depth_band_m, self.predicted_depth_band_m,
         )

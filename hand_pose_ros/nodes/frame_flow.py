@@ -135,6 +135,7 @@ class FrameStats:
 
 
 def _percentile(values: deque, q: float) -> float:
-    if not values:
-        return float("nan")
-    return float(np.percentile(np.fromiter(values, dtype=np.float64), q))
+    """Percentile of the finite values (NaN: a frame where that stage did not run)."""
+    finite = np.fromiter(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    return float(np.percentile(finite, q)) if finite.size else float("nan")

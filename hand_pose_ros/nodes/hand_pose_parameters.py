@@ -22,6 +22,11 @@ from hand_pose_ros.core.hand_estimator import (
     DEFAULT_REFINER_PASSES,
     FIRST_CROP_SOURCES,
 )
+from hand_pose_ros.core.hand_tracking import (
+    DEFAULT_MAX_GAP_S,
+    DEFAULT_MIN_TRACK_SCORE,
+    DEFAULT_REDETECT_INTERVAL_FRAMES,
+)
 from hand_pose_ros.nodes.node_parameters import (
     INPUT_QOS_PARAMETERS,
     MODEL_PARAMETERS,
@@ -75,6 +80,9 @@ ESTIMATOR_PARAMETERS: frozenset[str] = frozenset(
         "foreground_band_m",
         "hand_depth_band_m",
         "predicted_depth_band_m",
+        "redetect_interval_frames",
+        "min_track_score",
+        "max_track_gap_s",
     }
 )
 
@@ -136,6 +144,29 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "A keypoint whose sampled depth is further than this (metres) from the refiner's "
         "predicted depth for it (the window caught another finger or the background) takes "
         "the prediction; 0 = predictions only. Ignored without a refiner depth output.",
+        non_negative,
+    ),
+    ParameterSpec(
+        "redetect_interval_frames",
+        DEFAULT_REDETECT_INTERVAL_FRAMES,
+        "The first model runs at least every this many frames (count); in between, each hand "
+        "is tracked by the refiner alone on a crop around its previous keypoints, and presence, "
+        "visibility and keypose are those of the last first-model frame. 1 = both models on "
+        "every frame. Ignored without a refiner.",
+        at_least_one,
+    ),
+    ParameterSpec(
+        "min_track_score",
+        DEFAULT_MIN_TRACK_SCORE,
+        "A tracked hand whose mean keypoint score [0, 1] falls below this is lost, and the "
+        "first model runs on that frame.",
+        unit_interval,
+    ),
+    ParameterSpec(
+        "max_track_gap_s",
+        DEFAULT_MAX_GAP_S,
+        "Longest time (seconds, by header stamps) between two frames over which hands are "
+        "tracked; after a longer gap, or a stamp going backwards, the first model runs.",
         non_negative,
     ),
     *input_specs(),

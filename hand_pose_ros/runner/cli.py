@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hand_pose_ros.core.hand_estimator import DEFAULT_REFINER_PASSES
+from hand_pose_ros.core.hand_tracking import DEFAULT_REDETECT_INTERVAL_FRAMES
 from hand_pose_ros.runner.report import (
     MOSAIC_NAME,
     SUMMARY_NAME,
@@ -87,7 +88,8 @@ def _run_wearable(args: argparse.Namespace, source) -> dict:
         rate_hz=args.rate,
         frame_timeout_s=args.frame_timeout,
         node_parameters={"refiner_model": args.refiner_model,
-                         "refiner_passes": args.refiner_passes},
+                         "refiner_passes": args.refiner_passes,
+                         "redetect_interval_frames": args.redetect_interval},
     )
     summary = summarize(result, accuracy(result), _run_info(args, source, "wearable"))
     summary["refiner"] = result.extra.get("refiner")
@@ -234,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES,
         help="wearable: refiner runs per hand and frame",
+    )
+    parser.add_argument(
+        "--redetect-interval", type=int, default=DEFAULT_REDETECT_INTERVAL_FRAMES,
+        help="wearable: the first model runs at least every this many frames, hands are "
+        "tracked by the refiner in between (1: both models on every frame)",
     )
     parser.add_argument(
         "--video-model", default="", help="video: ONNX DKD tracker (default: the shipped one)"

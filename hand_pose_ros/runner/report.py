@@ -121,6 +121,8 @@ def format_report(summary: dict) -> str:
         *format_timing_lines(summary),
         (
             f"refiner: {refiner['name']} ({refiner['path']}), {refiner['passes']} pass(es) per hand"
+            f"; first model at least every {refiner['redetect_interval_frames']} frame(s), "
+            f"hands tracked by the refiner alone on {refiner['frames_tracked']} frames"
             if refiner
             else "refiner: none"
         ),

@@ -93,6 +93,12 @@ def run_wearable(
                 "name": refiner.name,
                 "path": str(refiner.path),
                 "passes": estimator.refiner_passes,
+                "redetect_interval_frames": (
+                    estimator.tracks.settings.redetect_interval_frames
+                    if estimator.tracks is not None
+                    else 1
+                ),
+                "frames_tracked": harness.node.frames_tracked,
             }
         return result
 

@@ -228,7 +228,9 @@ def test_shipped_model_through_the_node_matches_core_and_its_model_card(ros_cont
     card = refiner.metadata["metrics"][f"test_{fm.WIDTH}x{fm.HEIGHT}"]
     estimator = HandEstimator(OnnxModel(shipped_model_path()), refiner=refiner)
     metrics = HandMetrics()
-    with InProcessHarness({"model": ""}, context=ros_context) as harness:
+    # Both stages on every frame, as the card's figures were measured (tracking: below).
+    parameters = {"model": "", "redetect_interval_frames": 1}
+    with InProcessHarness(parameters, context=ros_context) as harness:
         assert harness.node.estimator is not None, harness.node.model_error
         assert harness.node.estimator.refiner.model.name == refiner.name  # shipped by default
         assert harness.wait_for_connections()
@@ -262,6 +264,51 @@ def test_shipped_model_through_the_node_matches_core_and_its_model_card(ros_cont
     # Sequences are not the test split, so allow a margin around the card's figures.
     assert measured["median_2d_error_px"] <= 1.5 * card["median_2d_error_px"] + 1.0, measured
     assert measured["presence_accuracy"] >= card["presence_accuracy"] - 0.1, measured
+
+
+def test_tracking_in_the_node_matches_the_core_tracker(ros_context) -> None:
+    """On consecutive frames with 30 Hz stamps the node tracks hands between first-model runs
+    exactly as the core estimator with the default tracking settings does, and counts the
+    frames it tracked."""
+    from builtin_interfaces.msg import Time
+    from std_msgs.msg import Header
+
+    from hand_pose_ros.core.hand_estimator import HandEstimator
+    from hand_pose_ros.core.hand_tracking import TrackingSettings
+    from hand_pose_ros.core.model_runtime import OnnxModel
+    from hand_pose_ros.synthetic import HandSequence
+
+    refiner = OnnxModel(shipped_model_path().with_name(SHIPPED_REFINER_NAME))
+    estimator = HandEstimator(
+        OnnxModel(shipped_model_path()), refiner=refiner, tracking=TrackingSettings()
+    )
+    sequence = HandSequence(13, width=fm.WIDTH, height=fm.HEIGHT)
+    tracked = 0
+    with InProcessHarness({"model": ""}, context=ros_context) as harness:
+        assert harness.wait_for_connections()
+        for index in range(12):
+            truth = sequence.frame(index)
+            stamp_ns = index * 33_333_333
+            header = Header(stamp=Time(sec=500, nanosec=stamp_ns), frame_id=fm.FRAME_ID)
+            image = metres_to_depth_image(truth.depth_m, "16UC1", header)
+            key, _ = harness.publish_frame(image, intrinsics_to_camera_info(truth.intrinsics,
+                                                                            header))
+            result = harness.wait_for_keypoints(key, WAIT_S)
+            assert result is not None, harness.node.drop_counts
+            expected = estimator.estimate(
+                depth_image_to_metres(image), truth.intrinsics, 500 + stamp_ns * 1e-9
+            )
+            tracked += not expected.detected
+            assert expected.hands
+            assert sorted(set(result.cloud.instance.tolist())) == [h.side for h in expected.hands]
+            for hand in expected.hands:
+                rows = np.flatnonzero(result.cloud.instance == hand.side)
+                np.testing.assert_allclose(
+                    result.cloud.uv_px[rows][np.argsort(result.cloud.keypoint[rows])],
+                    hand.uv_px, atol=1e-3,
+                )
+        assert tracked >= 6
+        assert harness.node.frames_tracked == tracked
 
 
 def test_an_estimator_parameter_change_keeps_the_open_models(ros_context) -> None:

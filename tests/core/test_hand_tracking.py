@@ -1,0 +1,154 @@
+"""Tracking hands between first-stage runs: the policy alone, then the shipped models on a
+synthetic sequence with ground truth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hand_pose_ros.core.hand_estimator import HandEstimator
+from hand_pose_ros.core.hand_metrics import HandMetrics
+from hand_pose_ros.core.hand_tracking import HandTracks, TrackingSettings
+from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.synthetic import HandSequence
+
+MODELS = Path(__file__).resolve().parents[2] / "hand_pose_ros" / "models"
+FRAME_PERIOD_S = 1.0 / 30.0
+WIDTH, HEIGHT = 224, 172
+
+
+@dataclass
+class Hand:
+    side: int
+    uv_px: np.ndarray
+    score: np.ndarray
+
+
+def _hand(score: float = 0.8) -> Hand:
+    return Hand(side=1, uv_px=np.zeros((21, 2)), score=np.full(21, score))
+
+
+# ---------------------------------------------------------------------------- policy
+def test_first_stage_runs_every_interval_frames_while_hands_are_tracked() -> None:
+    tracks = HandTracks(TrackingSettings(redetect_interval_frames=3))
+    due = []
+    for frame in range(7):
+        time_s = frame * FRAME_PERIOD_S
+        due.append(tracks.due_for_detection(time_s))
+        tracks.update([_hand()], time_s, detected=due[-1])
+    assert due == [True, False, False, True, False, False, True]
+
+
+def test_no_hands_a_gap_or_a_stamp_going_back_means_detection() -> None:
+    tracks = HandTracks(TrackingSettings(redetect_interval_frames=10, max_gap_s=0.1))
+    assert tracks.due_for_detection(0.0)  # nothing tracked yet
+    tracks.update([], 0.0, detected=True)
+    assert tracks.due_for_detection(0.03)  # nothing found: look again
+    tracks.update([_hand()], 0.03, detected=True)
+    assert not tracks.due_for_detection(0.06)
+    assert not tracks.due_for_detection(None)  # no stamp: the interval alone decides
+    assert tracks.due_for_detection(0.2)  # 0.17 s gap
+    assert tracks.due_for_detection(0.0)  # stamp went back (a bag restarted)
+    tracks.reset()
+    assert tracks.due_for_detection(0.06)
+
+
+def test_interval_one_detects_every_frame() -> None:
+    tracks = HandTracks(TrackingSettings(redetect_interval_frames=1))
+    tracks.update([_hand()], 0.0, detected=True)
+    assert tracks.due_for_detection(FRAME_PERIOD_S)
+
+
+def test_a_hand_with_low_scores_is_lost_and_tracked_hands_are_copies() -> None:
+    tracks = HandTracks(TrackingSettings(min_track_score=0.3))
+    assert tracks.lost([_hand(0.8), _hand(0.2)])
+    assert not tracks.lost([_hand(0.8), _hand(0.31)])
+    stored = _hand()
+    tracks.update([stored], 0.0, detected=True)
+    copy = tracks.hands_to_track()[0]
+    copy.uv_px = np.ones((21, 2))
+    assert copy is not stored and not stored.uv_px.any()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"redetect_interval_frames": 0},
+        {"min_track_score": 1.5},
+        {"min_track_score": -0.1},
+        {"max_gap_s": -1.0},
+    ],
+)
+def test_settings_are_checked(settings: dict) -> None:
+    with pytest.raises(ValueError):
+        TrackingSettings(**settings)
+
+
+# ---------------------------------------------------------------------------- shipped models
+@pytest.fixture(scope="module")
+def models() -> tuple[OnnxModel, OnnxModel]:
+    return (
+        OnnxModel(MODELS / "hand_tiny_multitask.onnx"),
+        OnnxModel(MODELS / "hand_refiner_wide2.onnx"),
+    )
+
+
+def _run(estimator: HandEstimator, sequence: HandSequence, frames: int):
+    """Per frame: (estimate, ground truth), frames at 30 Hz stamps."""
+    results = []
+    for index in range(frames):
+        truth = sequence.frame(index)
+        estimate = estimator.estimate(
+            truth.depth_m.astype(np.float32), truth.intrinsics, index * FRAME_PERIOD_S
+        )
+        results.append((estimate, truth))
+    return results
+
+
+def test_tracked_frames_skip_the_first_stage_and_stay_accurate(models) -> None:
+    """On a clip, tracking runs the first stage on about one frame in the interval and places
+    keypoints as well as running both stages on every frame (validation sequences:
+    docs/studies/hand.md, "Tracking")."""
+    first, refiner = models
+    sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
+    tracking = HandEstimator(first, refiner=refiner, tracking=TrackingSettings(4))
+    every_frame = HandEstimator(first, refiner=refiner)
+    tracked_metrics, per_frame_metrics = HandMetrics(), HandMetrics()
+    detected = []
+    for estimate, truth in _run(tracking, sequence, 60):
+        detected.append(estimate.detected)
+        tracked_metrics.add_hands(estimate.hands, truth)
+        if not estimate.detected:
+            assert estimate.inference_s == 0.0 and estimate.refine_s > 0.0
+        per_frame = every_frame.estimate(truth.depth_m.astype(np.float32), truth.intrinsics)
+        per_frame_metrics.add_hands(per_frame.hands, truth)
+    assert detected[0]
+    assert 0.2 <= np.mean(detected) <= 0.5, detected
+    runs_of_tracked = "".join("d" if d else "t" for d in detected).split("d")
+    assert max(len(run) for run in runs_of_tracked) <= 3
+    tracked, per_frame = tracked_metrics.summary(), per_frame_metrics.summary()
+    assert tracked["visible_keypoints"] > 500
+    assert tracked["pck@0.1"] >= per_frame["pck@0.1"] - 0.03, (tracked, per_frame)
+    assert tracked["presence_accuracy"] >= per_frame["presence_accuracy"] - 0.05
+
+
+def test_a_hand_that_disappears_is_lost_and_the_frame_detected_again(models) -> None:
+    first, refiner = models
+    sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
+    estimator = HandEstimator(first, refiner=refiner, tracking=TrackingSettings(4))
+    truth = sequence.frame(0)
+    assert estimator.estimate(truth.depth_m.astype(np.float32), truth.intrinsics, 0.0).hands
+    wall = np.full((HEIGHT, WIDTH), 1.5, np.float32)  # the hands are gone: only a wall
+    result = estimator.estimate(wall, truth.intrinsics, FRAME_PERIOD_S)
+    assert result.detected and result.hands == []
+
+
+def test_without_a_refiner_every_frame_is_detected(models) -> None:
+    first, _ = models
+    estimator = HandEstimator(first, tracking=TrackingSettings(4))
+    assert estimator.tracks is None
+    sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
+    assert all(estimate.detected for estimate, _ in _run(estimator, sequence, 5))
