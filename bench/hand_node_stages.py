@@ -6,7 +6,7 @@ publishing of the outputs; the rest of the end-to-end latency is DDS and the han
 node's worker thread. Medians in milliseconds.
 
     .venv/bin/python bench/hand_node_stages.py [--frames 1000] [--refiner-model PATH|none]
-        [--executor events|single]
+        [--redetect-interval N] [--executor events|single]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ sys.path.insert(0, str(BENCH.parent))
 
 from hand_node_latency import _closed_loop, _frames  # noqa: E402
 
+from hand_pose_ros.core.hand_tracking import DEFAULT_REDETECT_INTERVAL_FRAMES  # noqa: E402
 from hand_pose_ros.nodes.executors import DEFAULT_EXECUTOR_KIND, EXECUTOR_KINDS  # noqa: E402
 from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
 
@@ -51,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=1000, help="measured closed-loop frames")
     parser.add_argument("--resolution", default="224x172", help="WIDTHxHEIGHT")
     parser.add_argument("--refiner-model", default="", help="as the node's refiner_model")
+    parser.add_argument(
+        "--redetect-interval", type=int, default=DEFAULT_REDETECT_INTERVAL_FRAMES,
+        help="as the node's redetect_interval_frames (1: both models on every frame)",
+    )
     parser.add_argument("--executor", choices=EXECUTOR_KINDS, default=DEFAULT_EXECUTOR_KIND)
     parser.add_argument("--seed", type=int, default=0, help="synthetic sequence seed")
     args = parser.parse_args(argv)
@@ -59,8 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     stages: dict[str, list[float]] = {
         "node processing": [], "core estimator": [], "depth conversion": [], "publishing": []
     }
-    with InProcessHarness({"refiner_model": args.refiner_model},
-                          executor=args.executor) as harness:
+    parameters = {
+        "refiner_model": args.refiner_model,
+        "redetect_interval_frames": args.redetect_interval,
+    }
+    with InProcessHarness(parameters, executor=args.executor) as harness:
         node = harness.node
         if node.estimator is None:
             raise SystemExit(f"error: {node.model_error}")
@@ -73,9 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         _closed_loop(harness, frames, WARMUP_FRAMES, 0)
         for times_s in stages.values():
             times_s.clear()
+        tracked_before = node.frames_tracked
         latencies_s = _closed_loop(harness, frames, args.frames, WARMUP_FRAMES)
+        first_model_share = 1.0 - (node.frames_tracked - tracked_before) / args.frames
     print(f"hand_pose_node stages, {args.resolution}, {args.executor} executor, "
-          f"{args.frames} closed-loop frames (medians, ms)")
+          f"{args.frames} closed-loop frames, first model on {first_model_share:.0%} of them "
+          "(medians, ms)")
     print(f"  {'publish -> keypoints received':<30} {np.nanmedian(latencies_s) * 1e3:7.3f}")
     for name, times_s in stages.items():
         print(f"  {name:<30} {np.median(times_s) * 1e3:7.3f}")
