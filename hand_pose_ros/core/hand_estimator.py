@@ -30,7 +30,11 @@ from hand_pose_ros.core.depth_sampling import (
 )
 from hand_pose_ros.core.hand_crops import largest_region_corners
 from hand_pose_ros.core.hand_refiner import HandRefiner
-from hand_pose_ros.core.hand_tracking import HandTracks, TrackingSettings
+from hand_pose_ros.core.hand_tracking import (
+    TRACKED_REFINER_PASSES,
+    HandTracks,
+    TrackingSettings,
+)
 from hand_pose_ros.core.heatmaps import decode_peaks, rescale_px
 from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, validate_task_metadata
 from hand_pose_ros.core.model_runtime import OnnxModel
@@ -324,9 +328,9 @@ class HandEstimator:
     ``refiner_passes`` times (each later pass crops around the previous one's keypoints), and
     so do predicted keypoint depths if it has that output (see :func:`lift_hands`); presence,
     visibility and keypose stay the first stage's. With ``tracking`` as well, the hands of a
-    stream are tracked between first-stage runs (`core.hand_tracking`; frames must then come in
-    order, and ``tracks`` holds the state). One ``estimate`` at a time per instance: it reuses
-    preallocated network-input buffers.
+    stream are tracked between first-stage runs (`core.hand_tracking`: one refiner pass per
+    tracked hand; frames must then come in order, and ``tracks`` holds the state). One
+    ``estimate`` at a time per instance: it reuses preallocated network-input buffers.
     """
 
     def __init__(
@@ -406,7 +410,8 @@ class HandEstimator:
         if not self.tracks.due_for_detection(time_s):
             start = time.perf_counter()
             hands = self.tracks.hands_to_track()
-            self._refine(depth_m, hands, [hand.uv_px for hand in hands])
+            boxes = [hand.uv_px for hand in hands]
+            self._refine(depth_m, hands, boxes, TRACKED_REFINER_PASSES)
             refined = time.perf_counter()
             if not self.tracks.lost(hands):
                 self._lift(hands, depth_m, intrinsics)
@@ -440,7 +445,7 @@ class HandEstimator:
                 boxes = self.decoder.first_crop_points(outputs, hands, height, width)
             else:
                 boxes = [hand.uv_px for hand in hands]
-            self._refine(depth_m, hands, boxes)
+            self._refine(depth_m, hands, boxes, self.refiner_passes)
             refine_s = time.perf_counter() - refine_start
         self._lift(hands, depth_m, intrinsics)
         decoded = time.perf_counter()
@@ -453,11 +458,12 @@ class HandEstimator:
         )
 
     def _refine(
-        self, depth_m: np.ndarray, hands: list[HandKeypoints], boxes: list[np.ndarray]
+        self, depth_m: np.ndarray, hands: list[HandKeypoints], boxes: list[np.ndarray],
+        passes: int,
     ) -> None:
         """Replace the hands' keypoints, scores and predicted depths by the refiner's, on crops
-        around ``boxes`` (each hand's points), ``refiner_passes`` times."""
-        for _ in range(self.refiner_passes):
+        around ``boxes`` (each hand's points), ``passes`` times."""
+        for _ in range(passes):
             refined = self.refiner.refine(depth_m, list(zip(boxes, (h.side for h in hands))))
             for row, hand in enumerate(hands):
                 hand.uv_px, hand.score = refined.uv_px[row], refined.score[row]

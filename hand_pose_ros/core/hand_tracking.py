@@ -25,6 +25,11 @@ DEFAULT_MIN_TRACK_SCORE = 0.3
 DEFAULT_MAX_GAP_S = 0.25
 """Longest time between two frames over which hands are tracked (dropped frames, a paused
 stream): after a longer gap the hand may be anywhere."""
+TRACKED_REFINER_PASSES = 1
+"""Refiner runs per tracked hand, whatever ``refiner_passes`` says for first-stage frames: a
+second pass recuts a crop around the first pass's keypoints, and a tracked hand's crop is
+already cut around keypoints. Validation clips, in-budget pair (two passes on first-stage
+frames): 80.7% / 25.1 mm with one pass on tracked frames, 80.8% / 25.2 mm with two."""
 
 
 class TrackedHand(Protocol):

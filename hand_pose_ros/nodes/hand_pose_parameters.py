@@ -107,8 +107,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
         "refiner_passes",
         DEFAULT_REFINER_PASSES,
-        "Refiner runs per hand and frame (count); each crops around the previous keypoints. "
-        "Ignored without a refiner.",
+        "Refiner runs per hand on a frame where the first model ran (count); each crops "
+        "around the previous keypoints. A tracked hand gets one. Ignored without a refiner.",
         at_least_one,
     ),
     ParameterSpec(

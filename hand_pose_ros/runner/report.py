@@ -121,8 +121,9 @@ def format_report(summary: dict) -> str:
         *format_timing_lines(summary),
         (
             f"refiner: {refiner['name']} ({refiner['path']}), {refiner['passes']} pass(es) per hand"
-            f"; first model at least every {refiner['redetect_interval_frames']} frame(s), "
-            f"hands tracked by the refiner alone on {refiner['frames_tracked']} frames"
+            f" where the first model ran; first model at least every "
+            f"{refiner['redetect_interval_frames']} frame(s), hands tracked by the refiner alone "
+            f"(one pass) on {refiner['frames_tracked']} frames"
             if refiner
             else "refiner: none"
         ),

@@ -152,3 +152,26 @@ def test_without_a_refiner_every_frame_is_detected(models) -> None:
     assert estimator.tracks is None
     sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
     assert all(estimate.detected for estimate, _ in _run(estimator, sequence, 5))
+
+
+def test_tracked_hands_get_one_refiner_pass_whatever_refiner_passes_says(
+    models, monkeypatch
+) -> None:
+    first, refiner = models
+    estimator = HandEstimator(first, refiner=refiner, refiner_passes=2,
+                              tracking=TrackingSettings(4))
+    runs: list[bool] = []
+    original = refiner.run
+    monkeypatch.setattr(refiner, "run", lambda crops: runs.append(True) or original(crops))
+    sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
+    detected = []
+    for index in range(4):
+        truth = sequence.frame(index)
+        estimate = estimator.estimate(
+            truth.depth_m.astype(np.float32), truth.intrinsics, index * FRAME_PERIOD_S
+        )
+        assert estimate.hands
+        assert len(runs) == (2 if estimate.detected else 1), estimate.detected
+        detected.append(estimate.detected)
+        runs.clear()
+    assert detected == [True, False, False, False]
