@@ -68,11 +68,6 @@ class HandTracks:
         self._frames_since_detection = 0
         self._last_time_s: float | None = None
 
-    def reset(self) -> None:
-        """Forget every hand: the next frame is detected."""
-        self._hands = []
-        self._last_time_s = None
-
     def due_for_detection(self, time_s: float | None) -> bool:
         """Whether the first stage must run on a frame taken at ``time_s`` (seconds, any
         epoch; None: the gap rule is not applied)."""

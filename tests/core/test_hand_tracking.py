@@ -52,8 +52,6 @@ def test_no_hands_a_gap_or_a_stamp_going_back_means_detection() -> None:
     assert not tracks.due_for_detection(None)  # no stamp: the interval alone decides
     assert tracks.due_for_detection(0.2)  # 0.17 s gap
     assert tracks.due_for_detection(0.0)  # stamp went back (a bag restarted)
-    tracks.reset()
-    assert tracks.due_for_detection(0.06)
 
 
 def test_interval_one_detects_every_frame() -> None:
