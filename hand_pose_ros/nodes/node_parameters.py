@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hand_pose_ros.core.one_euro import OneEuroSettings
+
 RELIABILITY_CHOICES: tuple[str, ...] = ("best_effort", "reliable")
 
 Check = Callable[[Any], "str | None"]
@@ -150,6 +152,47 @@ def output_specs(markers_topic: str) -> tuple[ParameterSpec, ...]:
             "Minimum interval (seconds) between repeated log lines of the same kind.",
             non_negative,
         ),
+    )
+
+
+def smoothing_specs(
+    enabled: bool, defaults: OneEuroSettings, what: str
+) -> tuple[ParameterSpec, ...]:
+    """smoothing, smoothing_min_cutoff_hz, smoothing_speed_coefficient and
+    smoothing_derivative_cutoff_hz: the One-Euro filter of ``what``."""
+    return (
+        ParameterSpec("smoothing", enabled, f"One-Euro smoothing of {what}."),
+        ParameterSpec(
+            "smoothing_min_cutoff_hz",
+            defaults.min_cutoff_hz,
+            "One-Euro cutoff at rest (Hz): lower smooths still keypoints more.",
+            positive,
+        ),
+        ParameterSpec(
+            "smoothing_speed_coefficient",
+            defaults.speed_coefficient,
+            "One-Euro cutoff increase per px/s of keypoint speed (input-image pixels): higher "
+            "lags less on fast motion.",
+            non_negative,
+        ),
+        ParameterSpec(
+            "smoothing_derivative_cutoff_hz",
+            defaults.derivative_cutoff_hz,
+            "One-Euro cutoff (Hz) of the speed estimate.",
+            positive,
+        ),
+    )
+
+
+def smoothing_settings(value_of: Callable[[str], Any]) -> OneEuroSettings | None:
+    """The One-Euro settings the smoothing_* parameters ask for (``value_of`` reads a
+    parameter), or None with smoothing off."""
+    if not value_of("smoothing"):
+        return None
+    return OneEuroSettings(
+        float(value_of("smoothing_min_cutoff_hz")),
+        float(value_of("smoothing_speed_coefficient")),
+        float(value_of("smoothing_derivative_cutoff_hz")),
     )
 
 

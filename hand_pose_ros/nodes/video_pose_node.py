@@ -21,7 +21,6 @@ from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.video.dkd_model import DkdModel
 from hand_pose_ros.core.video.keyframes import KeyframePolicy
 from hand_pose_ros.core.video.motion import MotionSettings
-from hand_pose_ros.core.video.one_euro import OneEuroSettings
 from hand_pose_ros.core.video.tracks import TrackingSettings
 from hand_pose_ros.core.video.video_estimator import VideoEstimator
 from hand_pose_ros.nodes import pose_node_base
@@ -35,6 +34,7 @@ from hand_pose_ros.nodes.body_pose_node import (  # noqa: F401 (the same topics,
     BodyPoseNode,
     peak_search_details,
 )
+from hand_pose_ros.nodes.node_parameters import smoothing_settings
 from hand_pose_ros.nodes.pose_node_base import spin_node
 from hand_pose_ros.nodes.video_pose_parameters import (
     ESTIMATOR_PARAMETERS,
@@ -69,15 +69,7 @@ class VideoPoseNode(BodyPoseNode):
             providers=list(self._param("providers")),
             intra_op_threads=int(self._param("intra_op_threads")),
         )
-        smoothing = (
-            OneEuroSettings(
-                float(self._param("smoothing_min_cutoff_hz")),
-                float(self._param("smoothing_speed_coefficient")),
-                float(self._param("smoothing_derivative_cutoff_hz")),
-            )
-            if self._param("smoothing")
-            else None
-        )
+        smoothing = smoothing_settings(self._param)
         self._recent_costs.clear()
         return VideoEstimator(
             super()._make_estimator(model),

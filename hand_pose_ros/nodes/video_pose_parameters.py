@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hand_pose_ros.core.one_euro import DEFAULT_SMOOTHING
 from hand_pose_ros.core.video.keyframes import KeyframePolicy
 from hand_pose_ros.core.video.motion import MotionSettings
-from hand_pose_ros.core.video.one_euro import OneEuroSettings
 from hand_pose_ros.core.video.tracks import TrackingSettings
 from hand_pose_ros.core.video.video_estimator import DEFAULT_LOST_CONFIDENCE
 from hand_pose_ros.nodes import body_pose_parameters
@@ -21,13 +21,12 @@ from hand_pose_ros.nodes.node_parameters import (
     check_spec_value,
     non_negative,
     positive,
+    smoothing_specs,
     specs_by_name,
     unit_interval,
 )
 
 SHIPPED_VIDEO_MODEL_NAME = "video_dkd_synthetic.onnx"
-
-_SMOOTHING = OneEuroSettings()
 
 TRACKER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec(
@@ -88,25 +87,7 @@ TRACKER_SPECS: tuple[ParameterSpec, ...] = (
         "Smallest OKS [0, 1] at which a keyframe detection continues an existing track.",
         unit_interval,
     ),
-    ParameterSpec("smoothing", True, "One-Euro smoothing of each track's keypoints."),
-    ParameterSpec(
-        "smoothing_min_cutoff_hz",
-        _SMOOTHING.min_cutoff_hz,
-        "One-Euro cutoff at rest (Hz): lower smooths still keypoints more.",
-        positive,
-    ),
-    ParameterSpec(
-        "smoothing_speed_coefficient",
-        _SMOOTHING.speed_coefficient,
-        "One-Euro cutoff increase per px/s of keypoint speed: higher lags less on fast motion.",
-        non_negative,
-    ),
-    ParameterSpec(
-        "smoothing_derivative_cutoff_hz",
-        _SMOOTHING.derivative_cutoff_hz,
-        "One-Euro cutoff (Hz) of the speed estimate.",
-        positive,
-    ),
+    *smoothing_specs(True, DEFAULT_SMOOTHING, "each track's keypoints"),
 )
 
 PARAMETER_SPECS: tuple[ParameterSpec, ...] = (

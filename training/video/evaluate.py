@@ -24,11 +24,11 @@ from tqdm import tqdm
 
 from hand_pose_ros.core.body_estimator import BodyEstimator
 from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.core.one_euro import OneEuroSettings
 from hand_pose_ros.core.video.dkd_model import DkdModel
 from hand_pose_ros.core.video.keyframes import KeyframePolicy
 from hand_pose_ros.core.video.metrics import VideoPoseMetrics
 from hand_pose_ros.core.video.motion import DEFAULT_MOTION, MotionSettings
-from hand_pose_ros.core.video.one_euro import OneEuroSettings
 from hand_pose_ros.core.video.tracks import DEFAULT_TRACKING, TrackingSettings
 from hand_pose_ros.core.video.video_estimator import VideoEstimator
 from training.body.train import format_size, parse_size

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from hand_pose_ros.core.oks import oks_matrix
-from hand_pose_ros.core.video.one_euro import DEFAULT_SMOOTHING, OneEuroFilter, OneEuroSettings
+from hand_pose_ros.core.one_euro import DEFAULT_SMOOTHING, OneEuroFilter, OneEuroSettings
 
 BOX_AREA_FRACTION = 0.53
 """A person's segment area is about this fraction of their keypoint box (COCO's ratio)."""

@@ -26,10 +26,10 @@ from hand_pose_ros.core.body_preprocess import make_body_input
 from hand_pose_ros.core.camera import Intrinsics
 from hand_pose_ros.core.letterbox import Letterbox
 from hand_pose_ros.core.model_metadata import ModelLoadError
+from hand_pose_ros.core.one_euro import DEFAULT_SMOOTHING, OneEuroSettings
 from hand_pose_ros.core.video.dkd_model import DkdModel
 from hand_pose_ros.core.video.keyframes import DEFAULT_POLICY, KeyframePolicy
 from hand_pose_ros.core.video.motion import DEFAULT_MOTION, MotionSettings, UntrackedMotion
-from hand_pose_ros.core.video.one_euro import DEFAULT_SMOOTHING, OneEuroSettings
 from hand_pose_ros.core.video.rois import decode_roi_heatmaps, person_boxes, render_pose_maps
 from hand_pose_ros.core.video.tracks import DEFAULT_TRACKING, TrackingSettings, TrackSet
 

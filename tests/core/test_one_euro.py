@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hand_pose_ros.core.video.one_euro import OneEuroFilter, OneEuroSettings
+from hand_pose_ros.core.one_euro import OneEuroFilter, OneEuroSettings
 
 PERIOD_S = 1.0 / 30.0
 
