@@ -11,7 +11,7 @@ models on every frame); the closed-loop row says on how many frames the first mo
 
     .venv/bin/python bench/hand_node_latency.py [--frames 500] [--model PATH]
         [--refiner-model PATH|none] [--refiner-passes N] [--redetect-interval N]
-        [--executor events|single]
+        [--no-smoothing] [--executor events|single]
 """
 
 from __future__ import annotations
@@ -191,6 +191,7 @@ def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[
         "refiner_passes": args.refiner_passes,
         "refiner_first_crop": args.first_crop,
         "redetect_interval_frames": args.redetect_interval,
+        "smoothing": not args.no_smoothing,
     }
     with InProcessHarness(parameters, executor=args.executor) as harness:
         if harness.node.estimator is None:
@@ -304,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
         help="redetect_interval_frames: the first model runs at least every this many frames, "
         "hands are tracked in between (1: both models on every frame)",
     )
+    parser.add_argument(
+        "--no-smoothing", action="store_true", help="publish unsmoothed keypoints (smoothing)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="synthetic sequence seed")
     parser.add_argument(
         "--executor", choices=EXECUTOR_KINDS, default=DEFAULT_EXECUTOR_KIND,
@@ -328,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         f"hand_pose_node latency bench: model {model}, refiner "
         f"{args.refiner_model or 'shipped'} ({args.refiner_passes} pass(es), first crop around "
         f"the {args.first_crop}), redetect_interval_frames {args.redetect_interval}, "
+        f"smoothing {'off' if args.no_smoothing else 'on'}, "
         f"{args.executor} "
         f"executor, {args.frames} "
         f"frames per mode after "

@@ -9,6 +9,7 @@ from a crop around each hand), depth sampling and back-projection.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ from hand_pose_ros.core.hand_tracking import (
 from hand_pose_ros.core.heatmaps import decode_peaks, rescale_px
 from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, validate_task_metadata
 from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.core.one_euro import OneEuroFilter, OneEuroSettings
 from hand_pose_ros.core.preprocess import make_network_input
 
 DEFAULT_PRESENCE_THRESHOLD = 0.5
@@ -50,6 +52,9 @@ that hand, or the box of its keypoints. The mask is the steadier box: a dense ta
 on hands whose keypoints the small first network places badly as a whole (validation, 1000
 frames, one pass: PCK@0.1 83.7% against 82.6%, mean 3D error 14.8 against 15.6 mm)."""
 DEFAULT_FIRST_CROP = "segmentation"
+DEFAULT_SMOOTHING = OneEuroSettings(min_cutoff_hz=3.0, speed_coefficient=0.1)
+"""One-Euro settings of the hands' keypoints (input-image pixels), chosen on validation clips
+(docs/studies/hand.md, "Smoothing")."""
 
 
 @dataclass
@@ -329,8 +334,10 @@ class HandEstimator:
     so do predicted keypoint depths if it has that output (see :func:`lift_hands`); presence,
     visibility and keypose stay the first stage's. With ``tracking`` as well, the hands of a
     stream are tracked between first-stage runs (`core.hand_tracking`: one refiner pass per
-    tracked hand; frames must then come in order, and ``tracks`` holds the state). One
-    ``estimate`` at a time per instance: it reuses preallocated network-input buffers.
+    tracked hand; frames must then come in order, and ``tracks`` holds the state). With
+    ``smoothing``, each side's keypoints go through a One-Euro filter (`core.one_euro`) on
+    frames given a time, before depth sampling. One ``estimate`` at a time per instance: it
+    reuses preallocated network-input buffers.
     """
 
     def __init__(
@@ -345,6 +352,7 @@ class HandEstimator:
         predicted_depth_band_m: float = DEFAULT_PREDICTED_DEPTH_BAND_M,
         first_crop: str = DEFAULT_FIRST_CROP,
         tracking: TrackingSettings | None = None,
+        smoothing: OneEuroSettings | None = None,
     ) -> None:
         if refiner_passes < 1:
             raise ValueError(f"refiner_passes must be at least 1, got {refiner_passes}")
@@ -371,6 +379,9 @@ class HandEstimator:
         self.tracks = (
             HandTracks(tracking) if tracking is not None and self.refiner is not None else None
         )
+        self._lost_refine_s = 0.0
+        self.smoothing = smoothing
+        self._filters: dict[int, OneEuroFilter] = {}  # by side
 
     @property
     def presence_threshold(self) -> float:
@@ -389,7 +400,7 @@ class HandEstimator:
         input-image pixels (sub-pixel), their depth is sampled at full input resolution and
         back-projected; only hands with presence >= ``presence_threshold`` are returned, each
         with all of its keypoints (consumers threshold ``score`` themselves). ``time_s`` (the
-        frame's stamp, seconds) lets tracking notice gaps in the stream.
+        frame's stamp, seconds) lets tracking notice gaps in the stream and smoothing run.
         """
         if depth_m.ndim != 2:
             raise ValueError(f"depth image must be 2-D (H, W), got shape {depth_m.shape}")
@@ -404,32 +415,35 @@ class HandEstimator:
                 f"intrinsics are for a {intrinsics.width}x{intrinsics.height} image but the "
                 f"depth image is {width}x{height}"
             )
-        if self.tracks is None:
-            return self._detect(depth_m, intrinsics)
-        lost_refine_s = 0.0
-        if not self.tracks.due_for_detection(time_s):
-            start = time.perf_counter()
-            hands = self.tracks.hands_to_track()
-            boxes = [hand.uv_px for hand in hands]
-            self._refine(depth_m, hands, boxes, TRACKED_REFINER_PASSES)
-            refined = time.perf_counter()
-            if not self.tracks.lost(hands):
-                self._lift(hands, depth_m, intrinsics)
-                self.tracks.update(hands, time_s, detected=False)
-                return HandEstimate(
-                    hands=hands,
-                    refine_s=refined - start,
-                    decode_s=time.perf_counter() - refined,
-                    detected=False,
-                )
-            lost_refine_s = refined - start
-        estimate = self._detect(depth_m, intrinsics)
-        estimate.refine_s += lost_refine_s
-        self.tracks.update(estimate.hands, time_s, detected=True)
+        estimate = self._track(depth_m, time_s)
+        if estimate is None:
+            estimate = self._detect(depth_m)
+        if self.tracks is not None:  # unsmoothed: crops follow the hand without lag
+            self.tracks.update(estimate.hands, time_s, estimate.detected)
+        lift_start = time.perf_counter()
+        estimate.hands = self._smoothed(estimate.hands, time_s)
+        lift_hands(
+            estimate.hands, depth_m, intrinsics, self.depth_window_px, self.foreground_band_m,
+            self.hand_depth_band_m, self.predicted_depth_band_m,
+        )
+        estimate.decode_s += time.perf_counter() - lift_start
         return estimate
 
-    def _detect(self, depth_m: np.ndarray, intrinsics: Intrinsics) -> HandEstimate:
-        """Both stages on one frame."""
+    def _track(self, depth_m: np.ndarray, time_s: float | None) -> HandEstimate | None:
+        """The previous frame's hands refined on this one; None when the first stage must run
+        (no tracking, due, or a hand lost; the time spent on a lost one is carried over)."""
+        if self.tracks is None or self.tracks.due_for_detection(time_s):
+            return None
+        start = time.perf_counter()
+        hands = self.tracks.hands_to_track()
+        self._refine(depth_m, hands, [hand.uv_px for hand in hands], TRACKED_REFINER_PASSES)
+        if self.tracks.lost(hands):
+            self._lost_refine_s = time.perf_counter() - start
+            return None
+        return HandEstimate(hands=hands, refine_s=time.perf_counter() - start, detected=False)
+
+    def _detect(self, depth_m: np.ndarray) -> HandEstimate:
+        """Both stages on one frame (keypoints not yet lifted to 3D)."""
         height, width = depth_m.shape
         start = time.perf_counter()
         network_input = make_network_input(depth_m, self.model.input_spec, self._network_input)
@@ -447,15 +461,29 @@ class HandEstimator:
                 boxes = [hand.uv_px for hand in hands]
             self._refine(depth_m, hands, boxes, self.refiner_passes)
             refine_s = time.perf_counter() - refine_start
-        self._lift(hands, depth_m, intrinsics)
-        decoded = time.perf_counter()
+        lost_refine_s, self._lost_refine_s = self._lost_refine_s, 0.0
         return HandEstimate(
             hands=hands,
             preprocess_s=preprocessed - start,
             inference_s=inferred - preprocessed,
-            refine_s=refine_s,
-            decode_s=decoded - inferred - refine_s,
+            refine_s=refine_s + lost_refine_s,
+            decode_s=time.perf_counter() - inferred - refine_s,
         )
+
+    def _smoothed(self, hands: list[HandKeypoints], time_s: float | None) -> list[HandKeypoints]:
+        """The hands with One-Euro smoothed keypoints (new objects: the tracks keep the raw
+        ones); unchanged without smoothing or a frame time. A side that is not found restarts
+        its filter."""
+        if self.smoothing is None or time_s is None:
+            return hands
+        sides = {hand.side for hand in hands}
+        for side in [side for side in self._filters if side not in sides]:
+            del self._filters[side]
+        smoothed = []
+        for hand in hands:
+            one_euro = self._filters.setdefault(hand.side, OneEuroFilter(self.smoothing))
+            smoothed.append(dataclasses.replace(hand, uv_px=one_euro(hand.uv_px, time_s)))
+        return smoothed
 
     def _refine(
         self, depth_m: np.ndarray, hands: list[HandKeypoints], boxes: list[np.ndarray],
@@ -469,11 +497,3 @@ class HandEstimator:
                 hand.uv_px, hand.score = refined.uv_px[row], refined.score[row]
                 hand.depth_m = refined.depth_m[row]
             boxes = [hand.uv_px for hand in hands]
-
-    def _lift(
-        self, hands: list[HandKeypoints], depth_m: np.ndarray, intrinsics: Intrinsics
-    ) -> None:
-        lift_hands(
-            hands, depth_m, intrinsics, self.depth_window_px, self.foreground_band_m,
-            self.hand_depth_band_m, self.predicted_depth_band_m,
-        )

@@ -142,3 +142,43 @@ def _mean(values: np.ndarray) -> float:
 
 def _median(values: np.ndarray) -> float:
     return float(np.median(values)) if values.size else float("nan")
+
+
+@dataclass
+class HandJitter:
+    """How much a stream's keypoints shake: the mean length (pixels) of each keypoint's second
+    difference over three consecutive frames, for the predictions and for the labels (the true
+    motion's own acceleration, the floor a perfect estimate would show). Keypoints count where
+    they are labelled visible and predicted in all three frames."""
+
+    predicted_px: list[np.ndarray] = field(default_factory=list)
+    truth_px: list[np.ndarray] = field(default_factory=list)
+    _recent: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def add_hands(self, hands: Iterable[DetectedHand], truth: HandGroundTruth) -> None:
+        """Add the next frame of the clip from the estimator's hands (at most one per side)."""
+        predicted = np.full(truth.keypoints_uv.shape, np.nan)
+        for hand in hands:
+            predicted[hand.side] = hand.uv_px
+        self.add(predicted, truth)
+
+    def add(self, predicted: np.ndarray, truth: HandGroundTruth) -> None:
+        """Add the next frame of the clip: (2, K, 2) keypoints, NaN where a side is missing."""
+        visible = (truth.visibility == VISIBLE) & truth.present[:, None]
+        self._recent = [*self._recent[-2:], (predicted, truth.keypoints_uv, visible)]
+        if len(self._recent) < 3:
+            return
+        (p0, t0, v0), (p1, t1, v1), (p2, t2, v2) = self._recent
+        counted = v0 & v1 & v2 & np.isfinite(p0 + p1 + p2).all(axis=-1)
+        self.predicted_px.append(np.linalg.norm((p2 - 2 * p1 + p0)[counted], axis=-1))
+        self.truth_px.append(np.linalg.norm((t2 - 2 * t1 + t0)[counted], axis=-1))
+
+    def end_clip(self) -> None:
+        """The next frame starts another clip."""
+        self._recent = []
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "jitter_px": _mean(_concat(self.predicted_px)),
+            "truth_acceleration_px": _mean(_concat(self.truth_px)),
+        }

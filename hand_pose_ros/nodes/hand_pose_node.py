@@ -36,6 +36,7 @@ from hand_pose_ros.nodes.hand_pose_parameters import (
     SHIPPED_MODEL_NAME,
     SHIPPED_REFINER_NAME,
 )
+from hand_pose_ros.nodes.node_parameters import smoothing_settings
 from hand_pose_ros.nodes.pose_node_base import (
     ASPECT_TOLERANCE,
     COMMON_DROP_REASONS,
@@ -147,6 +148,7 @@ class HandPoseNode(PoseNodeBase):
                 min_track_score=float(self._param("min_track_score")),
                 max_gap_s=float(self._param("max_track_gap_s")),
             ),
+            smoothing=smoothing_settings(self._param),
         )
 
     def _load_refiner(self) -> OnnxModel | None:

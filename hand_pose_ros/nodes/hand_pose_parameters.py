@@ -20,6 +20,7 @@ from hand_pose_ros.core.hand_estimator import (
     DEFAULT_FIRST_CROP,
     DEFAULT_PRESENCE_THRESHOLD,
     DEFAULT_REFINER_PASSES,
+    DEFAULT_SMOOTHING,
     FIRST_CROP_SOURCES,
 )
 from hand_pose_ros.core.hand_tracking import (
@@ -40,6 +41,7 @@ from hand_pose_ros.nodes.node_parameters import (
     one_of,
     output_specs,
     positive,
+    smoothing_specs,
     specs_by_name,
     unit_interval,
 )
@@ -83,6 +85,10 @@ ESTIMATOR_PARAMETERS: frozenset[str] = frozenset(
         "redetect_interval_frames",
         "min_track_score",
         "max_track_gap_s",
+        "smoothing",
+        "smoothing_min_cutoff_hz",
+        "smoothing_speed_coefficient",
+        "smoothing_derivative_cutoff_hz",
     }
 )
 
@@ -168,6 +174,10 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "Longest time (seconds, by header stamps) between two frames over which hands are "
         "tracked; after a longer gap, or a stamp going backwards, the first model runs.",
         non_negative,
+    ),
+    *smoothing_specs(
+        True, DEFAULT_SMOOTHING,
+        "each hand's keypoints over the stream's stamps, before their depth is sampled",
     ),
     *input_specs(),
     *output_specs("hands/markers"),

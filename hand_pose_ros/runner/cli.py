@@ -89,7 +89,8 @@ def _run_wearable(args: argparse.Namespace, source) -> dict:
         frame_timeout_s=args.frame_timeout,
         node_parameters={"refiner_model": args.refiner_model,
                          "refiner_passes": args.refiner_passes,
-                         "redetect_interval_frames": args.redetect_interval},
+                         "redetect_interval_frames": args.redetect_interval,
+                         "smoothing": not args.no_smoothing},
     )
     summary = summarize(result, accuracy(result), _run_info(args, source, "wearable"))
     summary["refiner"] = result.extra.get("refiner")
@@ -241,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--redetect-interval", type=int, default=DEFAULT_REDETECT_INTERVAL_FRAMES,
         help="wearable: the first model runs at least every this many frames, hands are "
         "tracked by the refiner in between (1: both models on every frame)",
+    )
+    parser.add_argument(
+        "--no-smoothing", action="store_true",
+        help="wearable: publish the hands' keypoints without One-Euro smoothing",
     )
     parser.add_argument(
         "--video-model", default="", help="video: ONNX DKD tracker (default: the shipped one)"

@@ -123,7 +123,8 @@ def format_report(summary: dict) -> str:
             f"refiner: {refiner['name']} ({refiner['path']}), {refiner['passes']} pass(es) per hand"
             f" where the first model ran; first model at least every "
             f"{refiner['redetect_interval_frames']} frame(s), hands tracked by the refiner alone "
-            f"(one pass) on {refiner['frames_tracked']} frames"
+            f"(one pass) on {refiner['frames_tracked']} frames; keypoints "
+            + ("One-Euro smoothed" if refiner["smoothing"] else "not smoothed")
             if refiner
             else "refiner: none"
         ),
@@ -136,7 +137,8 @@ def format_report(summary: dict) -> str:
             f"PCK@0.1 {fmt(acc['pck@0.1'], 3)}, median 2D error "
             f"{fmt(acc['median_2d_error_px'])} px, mean 3D error "
             f"{fmt(acc['mean_3d_error_mm'], 1)} mm, presence accuracy "
-            f"{fmt(acc['presence_accuracy'], 3)}"
+            f"{fmt(acc['presence_accuracy'], 3)}, jitter {fmt(acc['jitter_px'])} px "
+            f"(true motion {fmt(acc['truth_acceleration_px'])} px)"
         )
     else:
         lines.append(missing_accuracy_line(summary))

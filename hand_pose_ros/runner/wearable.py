@@ -99,6 +99,7 @@ def run_wearable(
                     else 1
                 ),
                 "frames_tracked": harness.node.frames_tracked,
+                "smoothing": estimator.smoothing is not None,
             }
         return result
 
@@ -108,10 +109,11 @@ def accuracy(result: RunResult) -> dict[str, Any] | None:
     with_truth = [r for r in result.records if r.truth is not None]
     if not with_truth:
         return None
-    from hand_pose_ros.core.hand_metrics import HandMetrics
+    from hand_pose_ros.core.hand_metrics import HandJitter, HandMetrics
 
-    metrics = HandMetrics()
-    for record in with_truth:
+    metrics, jitter = HandMetrics(), HandJitter()
+    for record in with_truth:  # in frame order: jitter follows the stream
         uv, xyz, present = predicted_hands(record.result, result.keypoint_count)
         metrics.add(uv, xyz, present, record.truth)
-    return metrics.summary()
+        jitter.add(np.where(present[:, None, None], uv, np.nan), record.truth)
+    return {**metrics.summary(), **jitter.summary()}

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from hand_pose_ros.core.hand_estimator import HandEstimator
-from hand_pose_ros.core.hand_metrics import HandMetrics
+from hand_pose_ros.core.hand_metrics import HandJitter, HandMetrics
 from hand_pose_ros.core.hand_tracking import HandTracks, TrackingSettings
 from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.core.one_euro import OneEuroSettings
 from hand_pose_ros.synthetic import HandSequence
 
 MODELS = Path(__file__).resolve().parents[2] / "hand_pose_ros" / "models"
@@ -173,3 +174,57 @@ def test_tracked_hands_get_one_refiner_pass_whatever_refiner_passes_says(
         detected.append(estimate.detected)
         runs.clear()
     assert detected == [True, False, False, False]
+
+
+# ---------------------------------------------------------------------------- smoothing
+@dataclass
+class _Truth:
+    keypoints_uv: np.ndarray
+    visibility: np.ndarray
+    present: np.ndarray
+
+
+def _frame_truth(uv_right: np.ndarray) -> _Truth:
+    uv = np.full((2, 21, 2), np.nan)
+    uv[1] = uv_right
+    visibility = np.zeros((2, 21), int)
+    visibility[1] = 2
+    return _Truth(uv, visibility, np.array([False, True]))
+
+
+def test_jitter_is_the_second_difference_of_visible_keypoints() -> None:
+    jitter = HandJitter()
+    base = np.zeros((21, 2))
+    for step, offset in enumerate([0.0, 1.0, 2.0, 3.0]):  # steady motion, shaky prediction
+        truth = _frame_truth(base + offset)
+        shake = 0.5 if step % 2 else -0.5
+        jitter.add_hands([Hand(side=1, uv_px=base + offset + shake, score=np.ones(21))], truth)
+    summary = jitter.summary()
+    assert summary["truth_acceleration_px"] == pytest.approx(0.0)
+    assert summary["jitter_px"] == pytest.approx(2.0 * np.sqrt(2.0))  # |(+-2, +-2)|
+    jitter.end_clip()
+    jitter.add_hands([], _frame_truth(base))  # a new clip: no difference across clips
+    assert len(jitter.predicted_px) == 2
+
+
+def test_smoothing_steadies_keypoints_and_tracking_crops_stay_raw(models) -> None:
+    first, refiner = models
+    sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
+    raw = HandEstimator(first, refiner=refiner, tracking=TrackingSettings(4))
+    smooth = HandEstimator(first, refiner=refiner, tracking=TrackingSettings(4),
+                           smoothing=OneEuroSettings(3.0, 0.1))
+    raw_jitter, smooth_jitter = HandJitter(), HandJitter()
+    for index in range(30):
+        truth = sequence.frame(index)
+        depth = truth.depth_m.astype(np.float32)
+        time_s = index * FRAME_PERIOD_S
+        raw_hands = raw.estimate(depth, truth.intrinsics, time_s).hands
+        smooth_hands = smooth.estimate(depth, truth.intrinsics, time_s).hands
+        raw_jitter.add_hands(raw_hands, truth)
+        smooth_jitter.add_hands(smooth_hands, truth)
+        # The same crops, so the same raw keypoints underneath: tracking does not lag.
+        for kept_raw, kept_by_smooth in zip(raw.tracks._hands, smooth.tracks._hands):
+            np.testing.assert_allclose(kept_raw.uv_px, kept_by_smooth.uv_px)
+        if index == 0:  # a filter starts at its first sample
+            np.testing.assert_allclose(smooth_hands[0].uv_px, raw_hands[0].uv_px)
+    assert smooth_jitter.summary()["jitter_px"] < 0.8 * raw_jitter.summary()["jitter_px"]

@@ -228,8 +228,9 @@ def test_shipped_model_through_the_node_matches_core_and_its_model_card(ros_cont
     card = refiner.metadata["metrics"][f"test_{fm.WIDTH}x{fm.HEIGHT}"]
     estimator = HandEstimator(OnnxModel(shipped_model_path()), refiner=refiner)
     metrics = HandMetrics()
-    # Both stages on every frame, as the card's figures were measured (tracking: below).
-    parameters = {"model": "", "redetect_interval_frames": 1}
+    # Both stages on every frame and no smoothing, as the card's figures were measured on
+    # independent frames (tracking and smoothing: below).
+    parameters = {"model": "", "redetect_interval_frames": 1, "smoothing": False}
     with InProcessHarness(parameters, context=ros_context) as harness:
         assert harness.node.estimator is not None, harness.node.model_error
         assert harness.node.estimator.refiner.model.name == refiner.name  # shipped by default
@@ -267,20 +268,21 @@ def test_shipped_model_through_the_node_matches_core_and_its_model_card(ros_cont
 
 
 def test_tracking_in_the_node_matches_the_core_tracker(ros_context) -> None:
-    """On consecutive frames with 30 Hz stamps the node tracks hands between first-model runs
-    exactly as the core estimator with the default tracking settings does, and counts the
+    """On consecutive frames with 30 Hz stamps the node tracks and smooths hands exactly as the
+    core estimator with the default tracking and smoothing settings does, and counts the
     frames it tracked."""
     from builtin_interfaces.msg import Time
     from std_msgs.msg import Header
 
-    from hand_pose_ros.core.hand_estimator import HandEstimator
+    from hand_pose_ros.core.hand_estimator import DEFAULT_SMOOTHING, HandEstimator
     from hand_pose_ros.core.hand_tracking import TrackingSettings
     from hand_pose_ros.core.model_runtime import OnnxModel
     from hand_pose_ros.synthetic import HandSequence
 
     refiner = OnnxModel(shipped_model_path().with_name(SHIPPED_REFINER_NAME))
     estimator = HandEstimator(
-        OnnxModel(shipped_model_path()), refiner=refiner, tracking=TrackingSettings()
+        OnnxModel(shipped_model_path()), refiner=refiner, tracking=TrackingSettings(),
+        smoothing=DEFAULT_SMOOTHING,
     )
     sequence = HandSequence(13, width=fm.WIDTH, height=fm.HEIGHT)
     tracked = 0

@@ -3,11 +3,12 @@ those of the core estimator run on the same clips."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 
-from hand_pose_ros.core.hand_estimator import HandEstimator
+from hand_pose_ros.core.hand_estimator import DEFAULT_SMOOTHING, HandEstimator
 from hand_pose_ros.core.hand_metrics import HandMetrics
 from hand_pose_ros.core.hand_tracking import TrackingSettings
 from hand_pose_ros.core.model_runtime import OnnxModel
@@ -57,4 +58,7 @@ def test_figures_are_the_core_estimator_on_the_same_clip(tmp_path) -> None:
     out = tmp_path / "tracking.json"
     main(["--model", str(model), "--refiner", str(refiner), "--clips", "1",
           "--frames-per-clip", "3", "--redetect-intervals", "2", "--out", str(out)])
-    assert set(json.loads(out.read_text())["by_redetect_interval"]) == {"2"}
+    written = json.loads(out.read_text())
+    assert set(written["by_redetect_interval"]) == {"2"}
+    assert written["smoothing"] == dataclasses.asdict(DEFAULT_SMOOTHING)  # as the node
+    assert "jitter_px" in written["by_redetect_interval"]["2"]

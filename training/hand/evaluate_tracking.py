@@ -7,13 +7,15 @@
 
 Each clip of the split (`HandSequence` seeds and length in splits.json, 30 Hz stamps) is
 rendered once and every frame goes, in order, through one `HandEstimator` per redetection
-interval (1: both stages on every frame), so all settings see the same frames. Choose
-settings on ``validation_sequences``; ``test_sequences`` is for the figures reported once.
+interval (1: both stages on every frame), so all settings see the same frames; keypoints are
+smoothed as the node smooths them unless ``--smoothing`` says otherwise. Choose settings on
+``validation_sequences``; ``test_sequences`` is for the figures reported once.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -21,14 +23,19 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from hand_pose_ros.core.hand_estimator import DEFAULT_REFINER_PASSES, HandEstimator
-from hand_pose_ros.core.hand_metrics import HandMetrics
+from hand_pose_ros.core.hand_estimator import (
+    DEFAULT_REFINER_PASSES,
+    DEFAULT_SMOOTHING,
+    HandEstimator,
+)
+from hand_pose_ros.core.hand_metrics import HandJitter, HandMetrics
 from hand_pose_ros.core.hand_tracking import (
     DEFAULT_MAX_GAP_S,
     DEFAULT_MIN_TRACK_SCORE,
     TrackingSettings,
 )
 from hand_pose_ros.core.model_runtime import OnnxModel
+from hand_pose_ros.core.one_euro import OneEuroSettings
 from hand_pose_ros.synthetic import HandSequence
 from training.hand.data import SPLITS_FILE
 
@@ -55,6 +62,7 @@ def evaluate_tracking(
     refiner_passes: int = DEFAULT_REFINER_PASSES,
     clips: int | None = None,
     frames_per_clip: int | None = None,
+    smoothing: OneEuroSettings | None = None,
 ) -> dict:
     seeds, length = sequence_split(split, clips, frames_per_clip)
     first, refiner = OnnxModel(model_path), OnnxModel(refiner_path)
@@ -62,6 +70,7 @@ def evaluate_tracking(
         interval: TrackingSettings(interval, min_track_score, max_gap_s) for interval in intervals
     }
     metrics = {interval: HandMetrics() for interval in intervals}
+    jitter = {interval: HandJitter() for interval in intervals}
     detected = {interval: 0 for interval in intervals}
     estimate_s: dict[int, list[float]] = {interval: [] for interval in intervals}
     for seed in tqdm(seeds, desc=f"evaluate {split}", unit="clip"):
@@ -69,7 +78,7 @@ def evaluate_tracking(
         # A fresh estimator per clip and setting: tracks never cross clips.
         estimators = {
             interval: HandEstimator(first, refiner=refiner, refiner_passes=refiner_passes,
-                                    tracking=tracking)
+                                    tracking=tracking, smoothing=smoothing)
             for interval, tracking in settings.items()
         }
         for index in range(length):
@@ -81,6 +90,9 @@ def evaluate_tracking(
                 estimate_s[interval].append(time.perf_counter() - start)
                 detected[interval] += estimate.detected
                 metrics[interval].add_hands(estimate.hands, frame)
+                jitter[interval].add_hands(estimate.hands, frame)
+        for interval_jitter in jitter.values():
+            interval_jitter.end_clip()
     total = len(seeds) * length
     return {
         "split": split,
@@ -92,9 +104,11 @@ def evaluate_tracking(
         "refiner_passes": refiner_passes,
         "min_track_score": min_track_score,
         "max_gap_s": max_gap_s,
+        "smoothing": None if smoothing is None else dataclasses.asdict(smoothing),
         "by_redetect_interval": {
             str(interval): {
                 **metrics[interval].summary(),
+                **jitter[interval].summary(),
                 "first_stage_share": round(detected[interval] / total, 4),
                 "estimate_median_ms": round(float(np.median(estimate_s[interval])) * 1e3, 3),
             }
@@ -115,6 +129,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min-track-score", type=float, default=DEFAULT_MIN_TRACK_SCORE)
     parser.add_argument("--max-gap-s", type=float, default=DEFAULT_MAX_GAP_S)
     parser.add_argument("--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES)
+    parser.add_argument("--smoothing", default="default",
+                        help="One-Euro smoothing of the keypoints: 'default' (the node's), 'off', "
+                        "or MIN_CUTOFF_HZ,SPEED_COEFFICIENT")
     parser.add_argument("--width", type=int, default=224)
     parser.add_argument("--height", type=int, default=172)
     parser.add_argument("--clips", type=int, default=None, help="prefix of the split's clips")
@@ -122,10 +139,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
     args = parser.parse_args(argv)
     intervals = [int(value) for value in args.redetect_intervals.split(",")]
+    smoothing: OneEuroSettings | None = DEFAULT_SMOOTHING
+    if args.smoothing == "off":
+        smoothing = None
+    elif args.smoothing != "default":
+        min_cutoff_hz, speed_coefficient = (float(v) for v in args.smoothing.split(","))
+        smoothing = OneEuroSettings(min_cutoff_hz, speed_coefficient)
     result = evaluate_tracking(
         args.model, args.refiner, args.split, intervals, args.width, args.height,
         args.min_track_score, args.max_gap_s, args.refiner_passes, args.clips,
-        args.frames_per_clip,
+        args.frames_per_clip, smoothing,
     )
     print(json.dumps(result, indent=2))
     if args.out:
