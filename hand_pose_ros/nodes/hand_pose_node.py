@@ -61,6 +61,7 @@ from hand_pose_ros.nodes.pose_node_base import (
 )
 from hand_pose_ros.ros.image_conversions import numpy_to_image
 from hand_pose_ros.ros.keypoint_cloud import encode_instances_cloud
+from hand_pose_ros.ros.stamps import stamp_seconds
 
 __all__ = [
     "ASPECT_TOLERANCE",
@@ -218,8 +219,7 @@ class HandPoseNode(PoseNodeBase):
                 f"{intrinsics_source.width}x{intrinsics_source.height} with another aspect "
                 "ratio: cannot scale the intrinsics (is the camera info from another stream?)",
             )
-        stamp_s = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        estimate = estimator.estimate(depth_m, intrinsics, stamp_s)
+        estimate = estimator.estimate(depth_m, intrinsics, stamp_seconds(msg.header))
         self._publish_outputs(msg.header, depth_m, estimate, estimator)
         if not estimate.detected:
             self.frames_tracked += 1
