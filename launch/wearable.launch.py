@@ -62,8 +62,9 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument(
             "refiner_passes",
             default_value="1",
-            description="Refiner runs per hand and frame, each on a crop around the previous "
-            "keypoints (2 with hand_slim_multitask.onnx: the in-budget pair).",
+            description="Refiner runs per hand on frames where the first model runs, each on a "
+            "crop around the previous keypoints (a tracked hand gets one; 2 with "
+            "hand_slim_multitask.onnx: the in-budget pair).",
         ),
         DeclareLaunchArgument(
             "use_rviz", default_value="true", description="Start RViz with rviz_config."

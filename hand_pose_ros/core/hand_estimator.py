@@ -45,7 +45,8 @@ from hand_pose_ros.core.preprocess import make_network_input
 DEFAULT_PRESENCE_THRESHOLD = 0.5
 """Presence probability from which a hand is reported."""
 DEFAULT_REFINER_PASSES = 1
-"""Refiner runs per hand and frame (each crops around the previous keypoints)."""
+"""Refiner runs per hand on a frame where the first stage ran (each crops around the previous
+keypoints; a tracked hand gets `hand_tracking.TRACKED_REFINER_PASSES`)."""
 FIRST_CROP_SOURCES: tuple[str, ...] = ("segmentation", "keypoints")
 """What the refiner's first crop of a hand is cut around: the box of the first model's mask of
 that hand, or the box of its keypoints. The mask is the steadier box: a dense task, it is right

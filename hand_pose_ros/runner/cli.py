@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES,
-        help="wearable: refiner runs per hand and frame",
+        help="wearable: refiner runs per hand on frames where the first model runs",
     )
     parser.add_argument(
         "--redetect-interval", type=int, default=DEFAULT_REDETECT_INTERVAL_FRAMES,
