@@ -3,6 +3,7 @@ synthetic sequence with ground truth."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,6 +144,21 @@ def test_a_hand_that_disappears_is_lost_and_the_frame_detected_again(models) -> 
     wall = np.full((HEIGHT, WIDTH), 1.5, np.float32)  # the hands are gone: only a wall
     result = estimator.estimate(wall, truth.intrinsics, FRAME_PERIOD_S)
     assert result.detected and result.hands == []
+
+
+def test_a_frame_of_another_size_is_detected(models) -> None:
+    """Tracked pixels belong to one image size: a frame of another size (a stream switched
+    resolution) is detected, even where the hand would still be under the old crops."""
+    first, refiner = models
+    estimator = HandEstimator(first, refiner=refiner, tracking=TrackingSettings(4))
+    sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
+    truth = sequence.frame(0)
+    assert estimator.estimate(truth.depth_m.astype(np.float32), truth.intrinsics, 0.0).hands
+    following = sequence.frame(1)
+    padded = np.full((HEIGHT + 40, WIDTH + 40), np.nan, np.float32)  # the same view, padded
+    padded[:HEIGHT, :WIDTH] = following.depth_m
+    intrinsics = dataclasses.replace(following.intrinsics, width=WIDTH + 40, height=HEIGHT + 40)
+    assert estimator.estimate(padded, intrinsics, FRAME_PERIOD_S).detected
 
 
 def test_without_a_refiner_every_frame_is_detected(models) -> None:
