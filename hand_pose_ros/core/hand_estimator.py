@@ -381,7 +381,7 @@ class HandEstimator:
             HandTracks(tracking) if tracking is not None and self.refiner is not None else None
         )
         self._lost_refine_s = 0.0
-        self._tracked_shape: tuple[int, ...] = ()
+        self._frame_shape: tuple[int, ...] = ()
         self.smoothing = smoothing
         self._filters: dict[int, OneEuroFilter] = {}  # by side
 
@@ -417,12 +417,16 @@ class HandEstimator:
                 f"intrinsics are for a {intrinsics.width}x{intrinsics.height} image but the "
                 f"depth image is {width}x{height}"
             )
-        estimate = self._track(depth_m, time_s)
+        if depth_m.shape != self._frame_shape:  # another stream: earlier pixels are elsewhere
+            self._frame_shape = depth_m.shape
+            self._filters.clear()
+            estimate = None
+        else:
+            estimate = self._track(depth_m, time_s)
         if estimate is None:
             estimate = self._detect(depth_m)
         if self.tracks is not None:  # unsmoothed: crops follow the hand without lag
             self.tracks.update(estimate.hands, time_s, estimate.detected)
-            self._tracked_shape = depth_m.shape
         lift_start = time.perf_counter()
         estimate.hands = self._smoothed(estimate.hands, time_s)
         lift_hands(
@@ -436,8 +440,6 @@ class HandEstimator:
         """The previous frame's hands refined on this one; None when the first stage must run
         (no tracking, due, or a hand lost; the time spent on a lost one is carried over)."""
         if self.tracks is None or self.tracks.due_for_detection(time_s):
-            return None
-        if depth_m.shape != self._tracked_shape:  # another stream: its pixels are elsewhere
             return None
         start = time.perf_counter()
         hands = self.tracks.hands_to_track()

@@ -147,10 +147,12 @@ def test_a_hand_that_disappears_is_lost_and_the_frame_detected_again(models) -> 
 
 
 def test_a_frame_of_another_size_is_detected(models) -> None:
-    """Tracked pixels belong to one image size: a frame of another size (a stream switched
-    resolution) is detected, even where the hand would still be under the old crops."""
+    """Tracked and smoothed pixels belong to one image size: a frame of another size (a stream
+    switched resolution) is detected and not smoothed with the earlier ones, even where the
+    hand would still be under the old crops."""
     first, refiner = models
-    estimator = HandEstimator(first, refiner=refiner, tracking=TrackingSettings(4))
+    estimator = HandEstimator(first, refiner=refiner, tracking=TrackingSettings(4),
+                              smoothing=OneEuroSettings())
     sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
     truth = sequence.frame(0)
     assert estimator.estimate(truth.depth_m.astype(np.float32), truth.intrinsics, 0.0).hands
@@ -158,7 +160,11 @@ def test_a_frame_of_another_size_is_detected(models) -> None:
     padded = np.full((HEIGHT + 40, WIDTH + 40), np.nan, np.float32)  # the same view, padded
     padded[:HEIGHT, :WIDTH] = following.depth_m
     intrinsics = dataclasses.replace(following.intrinsics, width=WIDTH + 40, height=HEIGHT + 40)
-    assert estimator.estimate(padded, intrinsics, FRAME_PERIOD_S).detected
+    result = estimator.estimate(padded, intrinsics, FRAME_PERIOD_S)
+    unsmoothed = HandEstimator(first, refiner=refiner).estimate(padded, intrinsics)
+    assert result.detected
+    for hand, fresh in zip(result.hands, unsmoothed.hands, strict=True):
+        np.testing.assert_allclose(hand.uv_px, fresh.uv_px)  # a filter restarts at its input
 
 
 def test_without_a_refiner_every_frame_is_detected(models) -> None:
