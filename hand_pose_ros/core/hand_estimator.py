@@ -383,7 +383,9 @@ class HandEstimator:
         self._lost_refine_s = 0.0
         self._frame_shape: tuple[int, ...] = ()
         self.smoothing = smoothing
-        self._filters: dict[int, OneEuroFilter] = {}  # by side
+        # One filter over every side's keypoints (S, K, 2): a side not found is NaN there,
+        # which restarts its keypoints when it is found again.
+        self._filter = OneEuroFilter(smoothing) if smoothing is not None else None
 
     @property
     def presence_threshold(self) -> float:
@@ -419,7 +421,7 @@ class HandEstimator:
             )
         if depth_m.shape != self._frame_shape:  # another stream: earlier pixels are elsewhere
             self._frame_shape = depth_m.shape
-            self._filters.clear()
+            self._filter = OneEuroFilter(self.smoothing) if self.smoothing is not None else None
             estimate = None
         else:
             estimate = self._track(depth_m, time_s)
@@ -481,16 +483,13 @@ class HandEstimator:
         """The hands with One-Euro smoothed keypoints (new objects: the tracks keep the raw
         ones); unchanged without smoothing or a frame time. A side that is not found restarts
         its filter."""
-        if self.smoothing is None or time_s is None:
+        if self._filter is None or time_s is None:
             return hands
-        sides = {hand.side for hand in hands}
-        for side in [side for side in self._filters if side not in sides]:
-            del self._filters[side]
-        smoothed = []
+        uv = np.full((len(self.sides), len(self.keypoint_names), 2), np.nan)
         for hand in hands:
-            one_euro = self._filters.setdefault(hand.side, OneEuroFilter(self.smoothing))
-            smoothed.append(dataclasses.replace(hand, uv_px=one_euro(hand.uv_px, time_s)))
-        return smoothed
+            uv[hand.side] = hand.uv_px
+        smoothed = self._filter(uv, time_s)
+        return [dataclasses.replace(hand, uv_px=smoothed[hand.side]) for hand in hands]
 
     def _refine(
         self, depth_m: np.ndarray, hands: list[HandKeypoints], boxes: list[np.ndarray],
