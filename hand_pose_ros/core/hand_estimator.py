@@ -380,12 +380,11 @@ class HandEstimator:
         self.tracks = (
             HandTracks(tracking) if tracking is not None and self.refiner is not None else None
         )
-        self._lost_refine_s = 0.0
         self._frame_shape: tuple[int, ...] = ()
         self.smoothing = smoothing
-        # One filter over every side's keypoints (S, K, 2): a side not found is NaN there,
-        # which restarts its keypoints when it is found again.
-        self._filter = OneEuroFilter(smoothing) if smoothing is not None else None
+        # One filter over every side's keypoints (S, K, 2), made at a stream's first frame: a
+        # side not found is NaN there, which restarts its keypoints when it is found again.
+        self._filter: OneEuroFilter | None = None
 
     @property
     def presence_threshold(self) -> float:
@@ -422,11 +421,12 @@ class HandEstimator:
         if depth_m.shape != self._frame_shape:  # another stream: earlier pixels are elsewhere
             self._frame_shape = depth_m.shape
             self._filter = OneEuroFilter(self.smoothing) if self.smoothing is not None else None
-            estimate = None
+            estimate, lost_refine_s = None, 0.0
         else:
-            estimate = self._track(depth_m, time_s)
+            estimate, lost_refine_s = self._track(depth_m, time_s)
         if estimate is None:
             estimate = self._detect(depth_m)
+            estimate.refine_s += lost_refine_s  # a lost hand's refinement is this frame's too
         if self.tracks is not None:  # unsmoothed: crops follow the hand without lag
             self.tracks.update(estimate.hands, time_s, estimate.detected)
         lift_start = time.perf_counter()
@@ -438,18 +438,20 @@ class HandEstimator:
         estimate.decode_s += time.perf_counter() - lift_start
         return estimate
 
-    def _track(self, depth_m: np.ndarray, time_s: float | None) -> HandEstimate | None:
-        """The previous frame's hands refined on this one; None when the first stage must run
-        (no tracking, due, or a hand lost; the time spent on a lost one is carried over)."""
+    def _track(
+        self, depth_m: np.ndarray, time_s: float | None
+    ) -> tuple[HandEstimate | None, float]:
+        """The previous frame's hands refined on this one, and the seconds that took; None
+        when the first stage must run (no tracking, due, or a hand lost)."""
         if self.tracks is None or self.tracks.due_for_detection(time_s):
-            return None
+            return None, 0.0
         start = time.perf_counter()
         hands = self.tracks.hands_to_track()
         self._refine(depth_m, hands, [hand.uv_px for hand in hands], TRACKED_REFINER_PASSES)
+        refine_s = time.perf_counter() - start
         if self.tracks.lost(hands):
-            self._lost_refine_s = time.perf_counter() - start
-            return None
-        return HandEstimate(hands=hands, refine_s=time.perf_counter() - start, detected=False)
+            return None, refine_s
+        return HandEstimate(hands=hands, refine_s=refine_s, detected=False), refine_s
 
     def _detect(self, depth_m: np.ndarray) -> HandEstimate:
         """Both stages on one frame (keypoints not yet lifted to 3D)."""
@@ -470,12 +472,11 @@ class HandEstimator:
                 boxes = [hand.uv_px for hand in hands]
             self._refine(depth_m, hands, boxes, self.refiner_passes)
             refine_s = time.perf_counter() - refine_start
-        lost_refine_s, self._lost_refine_s = self._lost_refine_s, 0.0
         return HandEstimate(
             hands=hands,
             preprocess_s=preprocessed - start,
             inference_s=inferred - preprocessed,
-            refine_s=refine_s + lost_refine_s,
+            refine_s=refine_s,
             decode_s=time.perf_counter() - inferred - refine_s,
         )
 
