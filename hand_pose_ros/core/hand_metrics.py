@@ -101,13 +101,7 @@ class HandMetrics:
 
     def add_hands(self, hands: Iterable[DetectedHand], truth: HandGroundTruth) -> None:
         """Add one frame from the estimator's detections (at most one per side)."""
-        keypoint_count = truth.keypoints_uv.shape[1]
-        uv = np.full((2, keypoint_count, 2), np.nan)
-        xyz = np.full((2, keypoint_count, 3), np.nan)
-        present = np.zeros(2, dtype=bool)
-        for hand in hands:
-            uv[hand.side], xyz[hand.side], present[hand.side] = hand.uv_px, hand.xyz_m, True
-        self.add(uv, xyz, present, truth)
+        self.add(*_by_side(hands, truth.keypoints_uv.shape[1]), truth)
 
     def summary(self) -> dict[str, float | int]:
         """Figures as reported in the README and model card (NaN where nothing was measured)."""
@@ -130,6 +124,18 @@ class HandMetrics:
                 self.presence_correct / self.presence_total if self.presence_total else float("nan")
             ),
         }
+
+
+def _by_side(
+    hands: Iterable[DetectedHand], keypoint_count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(2, K, 2) uv and (2, K, 3) xyz, NaN for sides not detected, and (2,) presence."""
+    uv = np.full((2, keypoint_count, 2), np.nan)
+    xyz = np.full((2, keypoint_count, 3), np.nan)
+    present = np.zeros(2, dtype=bool)
+    for hand in hands:
+        uv[hand.side], xyz[hand.side], present[hand.side] = hand.uv_px, hand.xyz_m, True
+    return uv, xyz, present
 
 
 def _concat(chunks: list[np.ndarray]) -> np.ndarray:
@@ -157,10 +163,7 @@ class HandJitter:
 
     def add_hands(self, hands: Iterable[DetectedHand], truth: HandGroundTruth) -> None:
         """Add the next frame of the clip from the estimator's hands (at most one per side)."""
-        predicted = np.full(truth.keypoints_uv.shape, np.nan)
-        for hand in hands:
-            predicted[hand.side] = hand.uv_px
-        self.add(predicted, truth)
+        self.add(_by_side(hands, truth.keypoints_uv.shape[1])[0], truth)
 
     def add(self, predicted: np.ndarray, truth: HandGroundTruth) -> None:
         """Add the next frame of the clip: (2, K, 2) keypoints, NaN where a side is missing."""

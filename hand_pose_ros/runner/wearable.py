@@ -115,5 +115,5 @@ def accuracy(result: RunResult) -> dict[str, Any] | None:
     for record in with_truth:  # in frame order: jitter follows the stream
         uv, xyz, present = predicted_hands(record.result, result.keypoint_count)
         metrics.add(uv, xyz, present, record.truth)
-        jitter.add(np.where(present[:, None, None], uv, np.nan), record.truth)
+        jitter.add(uv, record.truth)  # NaN for sides not detected
     return {**metrics.summary(), **jitter.summary()}

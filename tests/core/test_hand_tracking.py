@@ -24,9 +24,12 @@ WIDTH, HEIGHT = 224, 172
 
 @dataclass
 class Hand:
+    """A hand as tracking and the metrics read it (`core.hand_metrics.DetectedHand`)."""
+
     side: int
     uv_px: np.ndarray
     score: np.ndarray
+    xyz_m: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((21, 3)))
 
 
 def _hand(score: float = 0.8) -> Hand:
