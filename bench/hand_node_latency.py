@@ -96,6 +96,31 @@ def _stamp(image: Image, info: CameraInfo, serial: int, clip_frames: int) -> Non
     info.header.stamp = stamp
 
 
+def add_tracking_arguments(parser: argparse.ArgumentParser) -> None:
+    """--redetect-interval and --no-smoothing: the node's tracking and smoothing settings."""
+    parser.add_argument(
+        "--redetect-interval", type=int, default=DEFAULT_REDETECT_INTERVAL_FRAMES,
+        help="redetect_interval_frames: the first model runs at least every this many frames, "
+        "hands are tracked in between (1: both models on every frame)",
+    )
+    parser.add_argument(
+        "--no-smoothing", action="store_true", help="publish unsmoothed keypoints (smoothing)"
+    )
+
+
+def tracking_parameters(args: argparse.Namespace) -> dict:
+    """The node parameters `add_tracking_arguments` set."""
+    return {
+        "redetect_interval_frames": args.redetect_interval,
+        "smoothing": not args.no_smoothing,
+    }
+
+
+def first_model_share(node, tracked_before: int, frames: int) -> float:
+    """Share of the last ``frames`` processed frames on which the first model ran."""
+    return 1.0 - (node.frames_tracked - tracked_before) / frames
+
+
 def _closed_loop(harness: InProcessHarness, frames, count: int, serial: int) -> np.ndarray:
     def publish(i: int):
         image, info, _ = frames[(serial + i) % len(frames)]
@@ -190,8 +215,7 @@ def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[
         "refiner_model": args.refiner_model,
         "refiner_passes": args.refiner_passes,
         "refiner_first_crop": args.first_crop,
-        "redetect_interval_frames": args.redetect_interval,
-        "smoothing": not args.no_smoothing,
+        **tracking_parameters(args),
     }
     with InProcessHarness(parameters, executor=args.executor) as harness:
         if harness.node.estimator is None:
@@ -205,7 +229,7 @@ def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[
         latencies = _closed_loop(harness, frames, args.frames, serial)
         serial += args.frames
         node_stats = harness.node.stats.snapshot()
-        first_model_share = 1.0 - (harness.node.frames_tracked - tracked_before) / args.frames
+        first_model_on = first_model_share(harness.node, tracked_before, args.frames)
         lat_ms = latencies[np.isfinite(latencies)] * 1e3
         out = int(np.isfinite(latencies).sum())
         closed = Row(
@@ -217,7 +241,7 @@ def bench_resolution(width: int, height: int, args: argparse.Namespace) -> list[
             float(np.percentile(lat_ms, 90)),
             out / float(np.nansum(latencies)),
             f"node-internal p50 {node_stats.latency_p50_s * 1e3:.2f} ms; first model on "
-            f"{first_model_share:.0%} of frames",
+            f"{first_model_on:.0%} of frames",
         )
         drops_before = harness.node.drop_counts
         flood_rate_hz = args.flood_factor * closed.rate_hz
@@ -300,14 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         "--first-crop", choices=FIRST_CROP_SOURCES, default=DEFAULT_FIRST_CROP,
         help="what the refiner's first crop of a hand is cut around (refiner_first_crop)",
     )
-    parser.add_argument(
-        "--redetect-interval", type=int, default=DEFAULT_REDETECT_INTERVAL_FRAMES,
-        help="redetect_interval_frames: the first model runs at least every this many frames, "
-        "hands are tracked in between (1: both models on every frame)",
-    )
-    parser.add_argument(
-        "--no-smoothing", action="store_true", help="publish unsmoothed keypoints (smoothing)"
-    )
+    add_tracking_arguments(parser)
     parser.add_argument("--seed", type=int, default=0, help="synthetic sequence seed")
     parser.add_argument(
         "--executor", choices=EXECUTOR_KINDS, default=DEFAULT_EXECUTOR_KIND,

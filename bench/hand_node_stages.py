@@ -6,7 +6,7 @@ publishing of the outputs; the rest of the end-to-end latency is DDS and the han
 node's worker thread. Medians in milliseconds.
 
     .venv/bin/python bench/hand_node_stages.py [--frames 1000] [--refiner-model PATH|none]
-        [--redetect-interval N] [--executor events|single]
+        [--redetect-interval N] [--no-smoothing] [--executor events|single]
 """
 
 from __future__ import annotations
@@ -24,9 +24,14 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
-from hand_node_latency import _closed_loop, _frames  # noqa: E402
+from hand_node_latency import (  # noqa: E402
+    _closed_loop,
+    _frames,
+    add_tracking_arguments,
+    first_model_share,
+    tracking_parameters,
+)
 
-from hand_pose_ros.core.hand_tracking import DEFAULT_REDETECT_INTERVAL_FRAMES  # noqa: E402
 from hand_pose_ros.nodes.executors import DEFAULT_EXECUTOR_KIND, EXECUTOR_KINDS  # noqa: E402
 from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
 
@@ -52,10 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=1000, help="measured closed-loop frames")
     parser.add_argument("--resolution", default="224x172", help="WIDTHxHEIGHT")
     parser.add_argument("--refiner-model", default="", help="as the node's refiner_model")
-    parser.add_argument(
-        "--redetect-interval", type=int, default=DEFAULT_REDETECT_INTERVAL_FRAMES,
-        help="as the node's redetect_interval_frames (1: both models on every frame)",
-    )
+    add_tracking_arguments(parser)
     parser.add_argument("--executor", choices=EXECUTOR_KINDS, default=DEFAULT_EXECUTOR_KIND)
     parser.add_argument("--seed", type=int, default=0, help="synthetic sequence seed")
     args = parser.parse_args(argv)
@@ -64,10 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     stages: dict[str, list[float]] = {
         "node processing": [], "core estimator": [], "depth conversion": [], "publishing": []
     }
-    parameters = {
-        "refiner_model": args.refiner_model,
-        "redetect_interval_frames": args.redetect_interval,
-    }
+    parameters = {"refiner_model": args.refiner_model, **tracking_parameters(args)}
     with InProcessHarness(parameters, executor=args.executor) as harness:
         node = harness.node
         if node.estimator is None:
@@ -83,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
             times_s.clear()
         tracked_before = node.frames_tracked
         latencies_s = _closed_loop(harness, frames, args.frames, WARMUP_FRAMES)
-        first_model_share = 1.0 - (node.frames_tracked - tracked_before) / args.frames
+        first_model_on = first_model_share(node, tracked_before, args.frames)
     print(f"hand_pose_node stages, {args.resolution}, {args.executor} executor, "
-          f"{args.frames} closed-loop frames, first model on {first_model_share:.0%} of them "
+          f"{args.frames} closed-loop frames, first model on {first_model_on:.0%} of them "
           "(medians, ms)")
     print(f"  {'publish -> keypoints received':<30} {np.nanmedian(latencies_s) * 1e3:7.3f}")
     for name, times_s in stages.items():
