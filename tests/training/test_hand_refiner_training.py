@@ -14,7 +14,6 @@ from hand_pose_ros.core.hand_crops import crop_input  # noqa: E402
 from hand_pose_ros.core.hand_estimator import HandDecoder, HandEstimator  # noqa: E402
 from hand_pose_ros.core.hand_refiner import RefinerDecoder  # noqa: E402
 from hand_pose_ros.core.heatmaps import decode_peaks, heatmap_to_input_px  # noqa: E402
-from hand_pose_ros.core.model_metadata import ModelLoadError  # noqa: E402
 from hand_pose_ros.core.model_runtime import OnnxModel  # noqa: E402
 from hand_pose_ros.core.preprocess import make_network_input  # noqa: E402
 from hand_pose_ros.core.skeletons import HAND_KEYPOINT_NAMES  # noqa: E402
@@ -30,14 +29,13 @@ from tests.training.warm_restart_checks import (  # noqa: E402
     largest_weight_change,
 )
 from training.common.onnx_complexity import count_complexity  # noqa: E402
-from training.common.onnx_metadata import read_onnx_metadata, write_metadata  # noqa: E402
+from training.common.onnx_metadata import read_onnx_metadata  # noqa: E402
 from training.hand.data import (  # noqa: E402
     VISIBLE,
     load_or_render,
     renderer_version,
     split_seeds,
 )
-from training.hand.distillation import HeatmapTeacher  # noqa: E402
 from training.hand.export_refiner import export  # noqa: E402
 from training.hand.losses import keypoint_depth_loss  # noqa: E402
 from training.hand.refiner_data import (  # noqa: E402
@@ -319,38 +317,3 @@ def test_a_wider_refiner_trains_exports_and_refuses_a_tiny_parent(
     with pytest.raises(SystemExit, match=f"its arch is 'tiny', this run's '{arch}'"):
         train_main([*SMALL_RUN, *cache, "--arch", arch, "--init-from", str(old),
                     "--steps", "1", "--out", str(tmp_path / "refused")])
-
-
-def test_distillation_trains_on_the_teachers_maps_and_records_it(
-    trained_run: Path, tmp_path: Path
-) -> None:
-    teacher = shipped_model_path().with_name("hand_refiner_wide2.onnx")
-    student = tmp_path / "student"
-    train_main([*SMALL_RUN, "--cache-dir", str(trained_run.parent / "cache"), "--steps", "2",
-                "--eval-every", "2", "--teacher", str(teacher), "--teacher-weight", "0.5",
-                "--out", str(student)])
-    losses = json.loads((student / "metrics.json").read_text())["history"][-1]["train_losses"]
-    assert set(losses) == {"heatmaps", "teacher"} and np.isfinite(losses["teacher"])
-    command = read_onnx_metadata(export(student, tmp_path / "s.onnx", "s")["model"])["training"]
-    assert f"--teacher {teacher} --teacher-weight 0.5" in command["command"]
-    assert "at weight 0.5, hand_refiner_wide2.onnx's on the same crops" in command["data"]
-
-    # The teacher's target is its own heatmaps on the batch's crops, as its ONNX file gives them.
-    crops = torch.from_numpy(np.random.default_rng(0).uniform(
-        -1, 1, (3, 1, CROP_SPEC.size_px, CROP_SPEC.size_px)).astype(np.float32))
-    maps = HeatmapTeacher(teacher, threads=1).heatmaps(crops)
-    assert maps.shape == (3, len(HAND_KEYPOINT_NAMES), CROP_SPEC.size_px // REFINER_STRIDE,
-                          CROP_SPEC.size_px // REFINER_STRIDE)
-    assert np.array_equal(maps.numpy(), OnnxModel(teacher).run(crops.numpy())["heatmaps"])
-
-
-def test_a_teacher_that_cuts_other_crops_or_is_no_refiner_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ModelLoadError, match="'hand_keypoints_crop' model"):
-        HeatmapTeacher(shipped_model_path(), threads=1)
-    other = tmp_path / "wider_margin.onnx"
-    other.write_bytes(shipped_model_path().with_name("hand_refiner_tiny.onnx").read_bytes())
-    metadata = read_onnx_metadata(other)
-    metadata["input"]["crop_margin"] = 1.6
-    write_metadata(other, metadata)
-    with pytest.raises(ValueError, match="training cuts"):
-        HeatmapTeacher(other, threads=1)

@@ -47,14 +47,6 @@ def first_stage_note(config: dict) -> str:
             f"{Path(config['first_stage']).name} finds on those frames (its hand masks)")
 
 
-def teacher_note(config: dict) -> str:
-    """What the data description adds for a distilled run (`training.hand.distillation`)."""
-    if config.get("teacher") in (None, "None"):
-        return ""
-    return (f"; targets (last run): the labels' heatmaps and, at weight "
-            f"{config['teacher_weight']:g}, {Path(config['teacher']).name}'s on the same crops")
-
-
 def parity_crops(cache_dir: Path) -> np.ndarray:
     """(N, 1, S, S) crops around labelled hands of the first validation frames."""
     arrays = load_or_render(split_seeds("validation", PARITY_CROPS), cache_dir)
@@ -101,7 +93,7 @@ def export(run_dir: Path, out: Path, model_name: str) -> dict:
         f"(hand_pose_ros.synthetic.render_frame at {INPUT_SPEC['width']}x"
         f"{INPUT_SPEC['height']}), left hands mirrored; crop centre jitter "
         f"{jitter.centre:g} and log-size jitter {jitter.log_scale:g} (standard deviations)"
-        + first_stage_note(config) + teacher_note(config),
+        + first_stage_note(config),
         "train_seeds": [train_seeds.start, train_seeds.stop],
         "architecture": f"{arch}: tiny-style encoder + fusion decoder "
         f"({REFINER_ARCHITECTURES[arch].describe()}), one heatmap and one depth map per keypoint",

@@ -6,8 +6,7 @@ Same data (the cached training frames), resumable checkpoints, warm restarts (`-
 finished run folder, or an exported refiner file when its run is gone) and JSON metrics as
 `training.hand.train`; validation scores crops around the labelled hands of validation frames
 through the core's `RefinerDecoder`. `--first-stage MODEL` cuts `--first-stage-share` of the
-crops around the boxes that first-stage model finds on the training frames. `--teacher REFINER`
-adds that exported refiner's heatmaps on the same crops as a second target (distillation).
+crops around the boxes that first-stage model finds on the training frames.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from training.common.warm_restart import (
     start_from_model,
 )
 from training.hand.data import load_or_render, split_seeds
-from training.hand.distillation import HeatmapTeacher
 from training.hand.losses import heatmap_loss, keypoint_depth_loss
 from training.hand.networks import (
     DEFAULT_REFINER_ARCH,
@@ -58,11 +56,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "frames some crops are cut around (see --first-stage-share)")
     parser.add_argument("--first-stage-share", type=float, default=0.5,
                         help="share of the crops cut around the --first-stage boxes")
-    parser.add_argument("--teacher", type=Path, default=None,
-                        help="exported refiner whose heatmaps on the training crops are a "
-                        "second target (distillation; see training.hand.distillation)")
-    parser.add_argument("--teacher-weight", type=float, default=1.0,
-                        help="weight of the teacher's heatmaps as a target; the labels' is 1")
     args = parser.parse_args(argv)
     if args.first_stage is not None and not 0.0 <= args.first_stage_share <= 1.0:
         parser.error("--first-stage-share must be in [0, 1]")
@@ -111,9 +104,6 @@ def command_line(config: dict) -> str:
     if config.get("first_stage") not in (None, "None"):
         flags += [f"--first-stage {config['first_stage']}",
                   f"--first-stage-share {config['first_stage_share']:g}"]
-    if config.get("teacher") not in (None, "None"):
-        flags += [f"--teacher {config['teacher']}",
-                  f"--teacher-weight {config['teacher_weight']:g}"]
     return chained_command(config, "python -m training.hand.train_refiner " + " ".join(flags))
 
 
@@ -131,7 +121,6 @@ def train(args: argparse.Namespace) -> dict:
         else first_stage_boxes(arrays, args.first_stage, args.cache_dir)
     )
     crops = RefinerBatches(arrays, crop_jitter(config), boxes, args.first_stage_share)
-    teacher = None if args.teacher is None else HeatmapTeacher(args.teacher, args.threads)
 
     model = build_refiner_net(args.arch)
     if args.init_from is not None and is_model_file(args.init_from):
@@ -157,14 +146,11 @@ def train(args: argparse.Namespace) -> dict:
         outputs = model(batch.inputs)
         heatmaps = heatmap_loss(outputs["heatmaps"], batch.heatmaps)
         losses = {"heatmaps": heatmaps}
-        if teacher is not None:
-            losses["teacher"] = heatmap_loss(outputs["heatmaps"], teacher.heatmaps(batch.inputs))
         if args.depth_weight > 0:  # else the depth head gets no gradient at all
             losses["keypoint_depth"] = keypoint_depth_loss(
                 outputs["keypoint_depth"], batch.heatmaps, batch.keypoint_depth, batch.depth_mask
             )
-        total = heatmaps + args.depth_weight * losses.get("keypoint_depth", 0.0)
-        optimiser_step(total + args.teacher_weight * losses.get("teacher", 0.0),
+        optimiser_step(heatmaps + args.depth_weight * losses.get("keypoint_depth", 0.0),
                        optimizer, scheduler)
         return {name: float(loss.detach()) for name, loss in losses.items()}
 
