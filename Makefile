@@ -44,7 +44,10 @@ HAND_REFINER_WIDE2 ?= hand_pose_ros/models/hand_refiner_wide2.onnx
 # What the wider refiners' runs share: the depth loss, and half of the crops cut around the
 # shipped first stage's boxes.
 HAND_REFINER_BOX_FLAGS = --depth-weight 20 --first-stage $(HAND_MODEL) --first-stage-share 0.5
+# The in-budget first stage: a cosine cycle of 20000 steps, exported, then a warm restart of
+# 20000 at half the rate from that file (chosen on validation, docs/studies/hand.md).
 HAND_SLIM_RUN ?= runs/hand_slim_aux
+HAND_SLIM_WR_RUN ?= runs/hand_slim_aux_wr
 HAND_SLIM_MODEL ?= hand_pose_ros/models/hand_slim_multitask.onnx
 
 # The shipped body model (LitePose-XS at 256x192) and its ablation (7x7 vs 3x3, fusion vs plain).
@@ -169,6 +172,10 @@ hand-refiner-wide2: $(STAMP)
 hand-slim: $(STAMP)
 	$(PY) -m training.hand.train --arch slim --aux --steps 20000 --threads 1 --out $(HAND_SLIM_RUN)
 	$(PY) -m training.hand.export --run $(HAND_SLIM_RUN) --out $(HAND_SLIM_MODEL) \
+		--name hand_slim_multitask
+	$(PY) -m training.hand.train --arch slim --aux --steps 20000 --lr 0.0025 --threads 1 \
+		--init-from $(HAND_SLIM_MODEL) --out $(HAND_SLIM_WR_RUN)
+	$(PY) -m training.hand.export --run $(HAND_SLIM_WR_RUN) --out $(HAND_SLIM_MODEL) \
 		--name hand_slim_multitask
 	$(PY) -m training.hand.evaluate --model $(HAND_SLIM_MODEL) --split test --embed
 	$(PY) -m training.hand.evaluate --model $(HAND_SLIM_MODEL) --refiner $(HAND_REFINER) \
