@@ -148,6 +148,7 @@ class HandPoseNode(PoseNodeBase):
                 redetect_interval_frames=int(self._param("redetect_interval_frames")),
                 min_track_score=float(self._param("min_track_score")),
                 max_gap_s=float(self._param("max_track_gap_s")),
+                max_depth_m=float(self._param("max_track_depth_m")),
             ),
             smoothing=smoothing_settings(self._param),
         )

@@ -25,6 +25,7 @@ from hand_pose_ros.core.hand_estimator import (
 )
 from hand_pose_ros.core.hand_tracking import (
     DEFAULT_MAX_GAP_S,
+    DEFAULT_MAX_TRACK_DEPTH_M,
     DEFAULT_MIN_TRACK_SCORE,
     DEFAULT_REDETECT_INTERVAL_FRAMES,
 )
@@ -85,6 +86,7 @@ ESTIMATOR_PARAMETERS: frozenset[str] = frozenset(
         "redetect_interval_frames",
         "min_track_score",
         "max_track_gap_s",
+        "max_track_depth_m",
         "smoothing",
         "smoothing_min_cutoff_hz",
         "smoothing_speed_coefficient",
@@ -174,6 +176,15 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         "Longest time (seconds, by header stamps) between two frames over which hands are "
         "tracked; after a longer gap, or a stamp going backwards, the first model runs.",
         non_negative,
+    ),
+    ParameterSpec(
+        "max_track_depth_m",
+        DEFAULT_MAX_TRACK_DEPTH_M,
+        "A tracked hand whose median keypoint depth (metres, the refiner's prediction) lies "
+        "beyond this is lost, and the first model runs on that frame: a wearer's hands are "
+        "within arm's reach, so such a track has slid onto the background. A large value "
+        "turns the rule off.",
+        positive,
     ),
     *smoothing_specs(
         True, DEFAULT_SMOOTHING,

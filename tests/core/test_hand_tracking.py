@@ -29,11 +29,13 @@ class Hand:
     side: int
     uv_px: np.ndarray
     score: np.ndarray
+    depth_m: np.ndarray = dataclasses.field(default_factory=lambda: np.full(21, 0.4))
     xyz_m: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((21, 3)))
 
 
-def _hand(score: float = 0.8) -> Hand:
-    return Hand(side=1, uv_px=np.zeros((21, 2)), score=np.full(21, score))
+def _hand(score: float = 0.8, depth_m: float = 0.4) -> Hand:
+    return Hand(side=1, uv_px=np.zeros((21, 2)), score=np.full(21, score),
+                depth_m=np.full(21, depth_m))
 
 
 # ---------------------------------------------------------------------------- policy
@@ -76,10 +78,23 @@ def test_a_hand_with_low_scores_is_lost_and_tracked_hands_are_copies() -> None:
     assert copy is not stored and not stored.uv_px.any()
 
 
+def test_a_hand_beyond_arms_reach_is_lost_whatever_its_scores() -> None:
+    tracks = HandTracks(TrackingSettings(max_depth_m=1.2))
+    assert tracks.lost([_hand(), _hand(0.9, depth_m=3.0)])
+    assert not tracks.lost([_hand(0.9, depth_m=1.1)])
+    far_keypoints = _hand(0.9)
+    far_keypoints.depth_m[:8] = 3.0  # fewer than half: the median is still on the hand
+    assert not tracks.lost([far_keypoints])
+    # A refiner without depth output predicts none: the rule cannot apply.
+    assert not tracks.lost([_hand(0.9, depth_m=float("nan"))])
+    assert not HandTracks(TrackingSettings(max_depth_m=float("inf"))).lost([_hand(depth_m=9.0)])
+
+
 @pytest.mark.parametrize(
     "settings",
     [
         {"redetect_interval_frames": 0},
+        {"max_depth_m": 0.0},
         {"min_track_score": 1.5},
         {"min_track_score": -0.1},
         {"max_gap_s": -1.0},

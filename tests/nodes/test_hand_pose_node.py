@@ -326,6 +326,21 @@ def test_an_estimator_parameter_change_keeps_the_open_models(ros_context) -> Non
         assert node.estimator.refiner.model is before.refiner.model
 
 
+def test_tracking_parameters_reach_the_tracker(ros_context) -> None:
+    from hand_pose_ros.core.hand_tracking import TrackingSettings
+
+    with InProcessHarness({"model": ""}, context=ros_context) as harness:
+        node = harness.node
+        changes = {"redetect_interval_frames": 6, "min_track_score": 0.25,
+                   "max_track_gap_s": 0.5, "max_track_depth_m": 0.9}
+        results = node.set_parameters([Parameter(k, value=v) for k, v in changes.items()])
+        assert all(result.successful for result in results)
+        assert node.estimator.tracks.settings == TrackingSettings(6, 0.25, 0.5, 0.9)
+        refused = node.set_parameters([Parameter("max_track_depth_m", value=0.0)])[0]
+        assert not refused.successful and "> 0" in refused.reason
+        assert node.estimator.tracks.settings.max_depth_m == 0.9
+
+
 def test_a_bare_file_name_names_a_shipped_model_and_a_path_names_a_file(tmp_path: Path) -> None:
     from hand_pose_ros.nodes.pose_node_base import configured_model_path
 

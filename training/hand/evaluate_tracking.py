@@ -31,6 +31,7 @@ from hand_pose_ros.core.hand_estimator import (
 from hand_pose_ros.core.hand_metrics import HandJitter, HandMetrics
 from hand_pose_ros.core.hand_tracking import (
     DEFAULT_MAX_GAP_S,
+    DEFAULT_MAX_TRACK_DEPTH_M,
     DEFAULT_MIN_TRACK_SCORE,
     TrackingSettings,
 )
@@ -59,6 +60,7 @@ def evaluate_tracking(
     height: int,
     min_track_score: float = DEFAULT_MIN_TRACK_SCORE,
     max_gap_s: float = DEFAULT_MAX_GAP_S,
+    max_track_depth_m: float = DEFAULT_MAX_TRACK_DEPTH_M,
     refiner_passes: int = DEFAULT_REFINER_PASSES,
     clips: int | None = None,
     frames_per_clip: int | None = None,
@@ -67,7 +69,8 @@ def evaluate_tracking(
     seeds, length = sequence_split(split, clips, frames_per_clip)
     first, refiner = OnnxModel(model_path), OnnxModel(refiner_path)
     settings = {
-        interval: TrackingSettings(interval, min_track_score, max_gap_s) for interval in intervals
+        interval: TrackingSettings(interval, min_track_score, max_gap_s, max_track_depth_m)
+        for interval in intervals
     }
     metrics = {interval: HandMetrics() for interval in intervals}
     jitter = {interval: HandJitter() for interval in intervals}
@@ -104,6 +107,7 @@ def evaluate_tracking(
         "refiner_passes": refiner_passes,
         "min_track_score": min_track_score,
         "max_gap_s": max_gap_s,
+        "max_track_depth_m": max_track_depth_m,
         "smoothing": None if smoothing is None else dataclasses.asdict(smoothing),
         "by_redetect_interval": {
             str(interval): {
@@ -128,6 +132,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="comma-separated redetect_interval_frames values (1: no tracking)")
     parser.add_argument("--min-track-score", type=float, default=DEFAULT_MIN_TRACK_SCORE)
     parser.add_argument("--max-gap-s", type=float, default=DEFAULT_MAX_GAP_S)
+    parser.add_argument("--max-track-depth-m", type=float, default=DEFAULT_MAX_TRACK_DEPTH_M,
+                        help="tracked hands farther than this are lost (inf: no limit)")
     parser.add_argument("--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES)
     parser.add_argument("--smoothing", default="default",
                         help="One-Euro smoothing of the keypoints: 'default' (the node's), 'off', "
@@ -147,8 +153,8 @@ def main(argv: list[str] | None = None) -> None:
         smoothing = OneEuroSettings(min_cutoff_hz, speed_coefficient)
     result = evaluate_tracking(
         args.model, args.refiner, args.split, intervals, args.width, args.height,
-        args.min_track_score, args.max_gap_s, args.refiner_passes, args.clips,
-        args.frames_per_clip, smoothing,
+        args.min_track_score, args.max_gap_s, args.max_track_depth_m, args.refiner_passes,
+        args.clips, args.frames_per_clip, smoothing,
     )
     print(json.dumps(result, indent=2))
     if args.out:
