@@ -29,8 +29,8 @@ stream): after a longer gap the hand may be anywhere."""
 DEFAULT_MAX_TRACK_DEPTH_M = 1.2
 """Median keypoint depth (metres, the refiner's prediction) beyond which a tracked hand is lost:
 a wearer's hands are within arm's reach, so a track that far has slid onto the background,
-where its keypoint scores can stay high; chosen on validation clips (docs/studies/hand.md,
-"Tracking")."""
+where its keypoint scores can stay high. Set from that reach, not fitted; on the validation
+clips it changes nothing beyond noise (docs/studies/hand.md, "Tracking")."""
 TRACKED_REFINER_PASSES = 1
 """Refiner runs per tracked hand, whatever ``refiner_passes`` says for first-stage frames: a
 second pass recuts a crop around the first pass's keypoints, and a tracked hand's crop is
