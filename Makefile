@@ -37,9 +37,11 @@ HAND_REFINER_WIDE_WR_RUN ?= runs/hand_refiner_wide_wr
 HAND_REFINER_WIDE_RUN ?= runs/hand_refiner_wide_wr2
 HAND_REFINER_WIDE ?= hand_pose_ros/models/hand_refiner_wide.onnx
 # The node's default refiner since 2026-12-03 (fourth session): 2x the tiny widths, a cosine
-# cycle of 48000 steps from scratch, then a warm restart of 16000 at half the rate.
+# cycle of 48000 steps from scratch, then a warm restart of 16000 at half the rate, exported,
+# and another of 16000 at half that from the export (sixth session).
 HAND_REFINER_WIDE2_FIRST_RUN ?= runs/hand_refiner_wide2
 HAND_REFINER_WIDE2_RUN ?= runs/hand_refiner_wide2_wr
+HAND_REFINER_WIDE2_WR2_RUN ?= runs/hand_refiner_wide2_wr2
 HAND_REFINER_WIDE2 ?= hand_pose_ros/models/hand_refiner_wide2.onnx
 # What the wider refiners' runs share: the depth loss, and half of the crops cut around the
 # shipped first stage's boxes.
@@ -167,6 +169,11 @@ hand-refiner-wide2: $(STAMP)
 		--out $(HAND_REFINER_WIDE2_RUN)
 	$(PY) -m training.hand.export_refiner --run $(HAND_REFINER_WIDE2_RUN) --out $(HAND_REFINER_WIDE2) \
 		--name hand_refiner_wide2
+	$(PY) -m training.hand.train_refiner --arch wide2 --steps 16000 --lr 0.00125 --threads 2 \
+		$(HAND_REFINER_BOX_FLAGS) --eval-every 8000 --init-from $(HAND_REFINER_WIDE2) \
+		--out $(HAND_REFINER_WIDE2_WR2_RUN)
+	$(PY) -m training.hand.export_refiner --run $(HAND_REFINER_WIDE2_WR2_RUN) \
+		--out $(HAND_REFINER_WIDE2) --name hand_refiner_wide2
 	$(call score_refiner,$(HAND_REFINER_WIDE2))
 
 hand-slim: $(STAMP)
