@@ -38,7 +38,6 @@ from hand_pose_ros.core.hand_estimator import (  # noqa: E402
     DEFAULT_REFINER_PASSES,
     FIRST_CROP_SOURCES,
 )
-from hand_pose_ros.core.hand_tracking import DEFAULT_REDETECT_INTERVAL_FRAMES  # noqa: E402
 from hand_pose_ros.core.preprocess import make_network_input  # noqa: E402
 from hand_pose_ros.nodes.executors import DEFAULT_EXECUTOR_KIND, EXECUTOR_KINDS  # noqa: E402
 from hand_pose_ros.nodes.hand_pose_node import shipped_model_path  # noqa: E402
@@ -47,6 +46,7 @@ from hand_pose_ros.ros.camera_info import (  # noqa: E402
     intrinsics_to_camera_info,
 )
 from hand_pose_ros.ros.image_conversions import metres_to_depth_image  # noqa: E402
+from hand_pose_ros.runner.cli import add_tracking_arguments, tracking_parameters  # noqa: E402
 from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
 from hand_pose_ros.synthetic import HandSequence  # noqa: E402
 
@@ -94,26 +94,6 @@ def _stamp(image: Image, info: CameraInfo, serial: int, clip_frames: int) -> Non
     stamp = Time(sec=1000 + stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000)
     image.header.stamp = stamp
     info.header.stamp = stamp
-
-
-def add_tracking_arguments(parser: argparse.ArgumentParser) -> None:
-    """--redetect-interval and --no-smoothing: the node's tracking and smoothing settings."""
-    parser.add_argument(
-        "--redetect-interval", type=int, default=DEFAULT_REDETECT_INTERVAL_FRAMES,
-        help="redetect_interval_frames: the first model runs at least every this many frames, "
-        "hands are tracked in between (1: both models on every frame)",
-    )
-    parser.add_argument(
-        "--no-smoothing", action="store_true", help="publish unsmoothed keypoints (smoothing)"
-    )
-
-
-def tracking_parameters(args: argparse.Namespace) -> dict:
-    """The node parameters `add_tracking_arguments` set."""
-    return {
-        "redetect_interval_frames": args.redetect_interval,
-        "smoothing": not args.no_smoothing,
-    }
 
 
 def first_model_share(node, tracked_before: int, frames: int) -> float:

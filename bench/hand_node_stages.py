@@ -24,15 +24,10 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
-from hand_node_latency import (  # noqa: E402
-    _closed_loop,
-    _frames,
-    add_tracking_arguments,
-    first_model_share,
-    tracking_parameters,
-)
+from hand_node_latency import _closed_loop, _frames, first_model_share  # noqa: E402
 
 from hand_pose_ros.nodes.executors import DEFAULT_EXECUTOR_KIND, EXECUTOR_KINDS  # noqa: E402
+from hand_pose_ros.runner.cli import add_tracking_arguments, tracking_parameters  # noqa: E402
 from hand_pose_ros.runner.harness import InProcessHarness  # noqa: E402
 
 WARMUP_FRAMES = 100

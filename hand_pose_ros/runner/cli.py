@@ -89,8 +89,7 @@ def _run_wearable(args: argparse.Namespace, source) -> dict:
         frame_timeout_s=args.frame_timeout,
         node_parameters={"refiner_model": args.refiner_model,
                          "refiner_passes": args.refiner_passes,
-                         "redetect_interval_frames": args.redetect_interval,
-                         "smoothing": not args.no_smoothing},
+                         **tracking_parameters(args)},
     )
     summary = summarize(result, accuracy(result), _run_info(args, source, "wearable"))
     summary["refiner"] = result.extra.get("refiner")
@@ -201,6 +200,28 @@ PIPELINES: dict[str, Pipeline] = {
 }
 
 
+def add_tracking_arguments(parser: argparse.ArgumentParser, help_prefix: str = "") -> None:
+    """--redetect-interval and --no-smoothing: the hand node's tracking and smoothing settings
+    (the runner's and the hand benches' options; `tracking_parameters` maps them)."""
+    parser.add_argument(
+        "--redetect-interval", type=int, default=DEFAULT_REDETECT_INTERVAL_FRAMES,
+        help=f"{help_prefix}the first model runs at least every this many frames, hands are "
+        "tracked by the refiner in between (1: both models on every frame)",
+    )
+    parser.add_argument(
+        "--no-smoothing", action="store_true",
+        help=f"{help_prefix}publish the hands' keypoints without One-Euro smoothing",
+    )
+
+
+def tracking_parameters(args: argparse.Namespace) -> dict:
+    """The hand node parameters `add_tracking_arguments` set."""
+    return {
+        "redetect_interval_frames": args.redetect_interval,
+        "smoothing": not args.no_smoothing,
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hand_pose_run",
@@ -238,15 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES,
         help="wearable: refiner runs per hand on frames where the first model runs",
     )
-    parser.add_argument(
-        "--redetect-interval", type=int, default=DEFAULT_REDETECT_INTERVAL_FRAMES,
-        help="wearable: the first model runs at least every this many frames, hands are "
-        "tracked by the refiner in between (1: both models on every frame)",
-    )
-    parser.add_argument(
-        "--no-smoothing", action="store_true",
-        help="wearable: publish the hands' keypoints without One-Euro smoothing",
-    )
+    add_tracking_arguments(parser, "wearable: ")
     parser.add_argument(
         "--video-model", default="", help="video: ONNX DKD tracker (default: the shipped one)"
     )
