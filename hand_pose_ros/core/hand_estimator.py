@@ -33,8 +33,8 @@ from hand_pose_ros.core.hand_crops import largest_region_corners
 from hand_pose_ros.core.hand_refiner import HandRefiner
 from hand_pose_ros.core.hand_tracking import (
     TRACKED_REFINER_PASSES,
+    HandTrackingSettings,
     HandTracks,
-    TrackingSettings,
 )
 from hand_pose_ros.core.heatmaps import decode_peaks, rescale_px
 from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, validate_task_metadata
@@ -352,7 +352,7 @@ class HandEstimator:
         refiner_passes: int = DEFAULT_REFINER_PASSES,
         predicted_depth_band_m: float = DEFAULT_PREDICTED_DEPTH_BAND_M,
         first_crop: str = DEFAULT_FIRST_CROP,
-        tracking: TrackingSettings | None = None,
+        tracking: HandTrackingSettings | None = None,
         smoothing: OneEuroSettings | None = None,
     ) -> None:
         if refiner_passes < 1:

@@ -48,7 +48,7 @@ class TrackedHand(Protocol):
 
 
 @dataclass(frozen=True)
-class TrackingSettings:
+class HandTrackingSettings:
     """When the first stage runs again; see the module docstring."""
 
     redetect_interval_frames: int = DEFAULT_REDETECT_INTERVAL_FRAMES
@@ -72,7 +72,7 @@ class TrackingSettings:
 class HandTracks:
     """The hands of the previous frame and how long ago the first stage last ran."""
 
-    def __init__(self, settings: TrackingSettings) -> None:
+    def __init__(self, settings: HandTrackingSettings) -> None:
         self.settings = settings
         self._hands: list[TrackedHand] = []
         self._frames_since_detection = 0

@@ -25,7 +25,7 @@ from hand_pose_ros.core.hand_estimator import (
     HandEstimate,
     HandEstimator,
 )
-from hand_pose_ros.core.hand_tracking import TrackingSettings
+from hand_pose_ros.core.hand_tracking import HandTrackingSettings
 from hand_pose_ros.core.model_metadata import HAND_POSE_TASK, HAND_REFINER_TASK
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.nodes import pose_node_base
@@ -144,7 +144,7 @@ class HandPoseNode(PoseNodeBase):
             refiner=self._load_refiner(),
             refiner_passes=int(self._param("refiner_passes", DEFAULT_REFINER_PASSES)),
             first_crop=str(self._param("refiner_first_crop")),
-            tracking=TrackingSettings(
+            tracking=HandTrackingSettings(
                 redetect_interval_frames=int(self._param("redetect_interval_frames")),
                 min_track_score=float(self._param("min_track_score")),
                 max_gap_s=float(self._param("max_track_gap_s")),

@@ -12,7 +12,7 @@ import pytest
 
 from hand_pose_ros.core.hand_estimator import HandEstimator
 from hand_pose_ros.core.hand_metrics import HandJitter, HandMetrics
-from hand_pose_ros.core.hand_tracking import HandTracks, TrackingSettings
+from hand_pose_ros.core.hand_tracking import HandTrackingSettings, HandTracks
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.one_euro import OneEuroSettings
 from hand_pose_ros.synthetic import HandSequence
@@ -40,7 +40,7 @@ def _hand(score: float = 0.8, depth_m: float = 0.4) -> Hand:
 
 # ---------------------------------------------------------------------------- policy
 def test_first_stage_runs_every_interval_frames_while_hands_are_tracked() -> None:
-    tracks = HandTracks(TrackingSettings(redetect_interval_frames=3))
+    tracks = HandTracks(HandTrackingSettings(redetect_interval_frames=3))
     due = []
     for frame in range(7):
         time_s = frame * FRAME_PERIOD_S
@@ -50,7 +50,7 @@ def test_first_stage_runs_every_interval_frames_while_hands_are_tracked() -> Non
 
 
 def test_no_hands_a_gap_or_a_stamp_going_back_means_detection() -> None:
-    tracks = HandTracks(TrackingSettings(redetect_interval_frames=10, max_gap_s=0.1))
+    tracks = HandTracks(HandTrackingSettings(redetect_interval_frames=10, max_gap_s=0.1))
     assert tracks.due_for_detection(0.0)  # nothing tracked yet
     tracks.update([], 0.0, detected=True)
     assert tracks.due_for_detection(0.03)  # nothing found: look again
@@ -62,13 +62,13 @@ def test_no_hands_a_gap_or_a_stamp_going_back_means_detection() -> None:
 
 
 def test_interval_one_detects_every_frame() -> None:
-    tracks = HandTracks(TrackingSettings(redetect_interval_frames=1))
+    tracks = HandTracks(HandTrackingSettings(redetect_interval_frames=1))
     tracks.update([_hand()], 0.0, detected=True)
     assert tracks.due_for_detection(FRAME_PERIOD_S)
 
 
 def test_a_hand_with_low_scores_is_lost_and_tracked_hands_are_copies() -> None:
-    tracks = HandTracks(TrackingSettings(min_track_score=0.3))
+    tracks = HandTracks(HandTrackingSettings(min_track_score=0.3))
     assert tracks.lost([_hand(0.8), _hand(0.2)])
     assert not tracks.lost([_hand(0.8), _hand(0.31)])
     stored = _hand()
@@ -79,7 +79,7 @@ def test_a_hand_with_low_scores_is_lost_and_tracked_hands_are_copies() -> None:
 
 
 def test_a_hand_beyond_arms_reach_is_lost_whatever_its_scores() -> None:
-    tracks = HandTracks(TrackingSettings(max_depth_m=1.2))
+    tracks = HandTracks(HandTrackingSettings(max_depth_m=1.2))
     assert tracks.lost([_hand(), _hand(0.9, depth_m=3.0)])
     assert not tracks.lost([_hand(0.9, depth_m=1.1)])
     far_keypoints = _hand(0.9)
@@ -87,7 +87,7 @@ def test_a_hand_beyond_arms_reach_is_lost_whatever_its_scores() -> None:
     assert not tracks.lost([far_keypoints])
     # A refiner without depth output predicts none: the rule cannot apply.
     assert not tracks.lost([_hand(0.9, depth_m=float("nan"))])
-    assert not HandTracks(TrackingSettings(max_depth_m=float("inf"))).lost([_hand(depth_m=9.0)])
+    assert not HandTracks(HandTrackingSettings(max_depth_m=float("inf"))).lost([_hand(depth_m=9.0)])
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_a_hand_beyond_arms_reach_is_lost_whatever_its_scores() -> None:
 )
 def test_settings_are_checked(settings: dict) -> None:
     with pytest.raises(ValueError):
-        TrackingSettings(**settings)
+        HandTrackingSettings(**settings)
 
 
 # ---------------------------------------------------------------------------- shipped models
@@ -132,7 +132,7 @@ def test_tracked_frames_skip_the_first_stage_and_stay_accurate(models) -> None:
     docs/studies/hand.md, "Tracking")."""
     first, refiner = models
     sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
-    tracking = HandEstimator(first, refiner=refiner, tracking=TrackingSettings(4))
+    tracking = HandEstimator(first, refiner=refiner, tracking=HandTrackingSettings(4))
     every_frame = HandEstimator(first, refiner=refiner)
     tracked_metrics, per_frame_metrics = HandMetrics(), HandMetrics()
     detected = []
@@ -156,7 +156,7 @@ def test_tracked_frames_skip_the_first_stage_and_stay_accurate(models) -> None:
 def test_a_hand_that_disappears_is_lost_and_the_frame_detected_again(models) -> None:
     first, refiner = models
     sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
-    estimator = HandEstimator(first, refiner=refiner, tracking=TrackingSettings(4))
+    estimator = HandEstimator(first, refiner=refiner, tracking=HandTrackingSettings(4))
     truth = sequence.frame(0)
     assert estimator.estimate(truth.depth_m.astype(np.float32), truth.intrinsics, 0.0).hands
     wall = np.full((HEIGHT, WIDTH), 1.5, np.float32)  # the hands are gone: only a wall
@@ -169,7 +169,7 @@ def test_a_frame_of_another_size_is_detected(models) -> None:
     switched resolution) is detected and not smoothed with the earlier ones, even where the
     hand would still be under the old crops."""
     first, refiner = models
-    estimator = HandEstimator(first, refiner=refiner, tracking=TrackingSettings(4),
+    estimator = HandEstimator(first, refiner=refiner, tracking=HandTrackingSettings(4),
                               smoothing=OneEuroSettings())
     sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
     truth = sequence.frame(0)
@@ -187,7 +187,7 @@ def test_a_frame_of_another_size_is_detected(models) -> None:
 
 def test_without_a_refiner_every_frame_is_detected(models) -> None:
     first, _ = models
-    estimator = HandEstimator(first, tracking=TrackingSettings(4))
+    estimator = HandEstimator(first, tracking=HandTrackingSettings(4))
     assert estimator.tracks is None
     sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
     assert all(estimate.detected for estimate, _ in _run(estimator, sequence, 5))
@@ -198,7 +198,7 @@ def test_tracked_hands_get_one_refiner_pass_whatever_refiner_passes_says(
 ) -> None:
     first, refiner = models
     estimator = HandEstimator(first, refiner=refiner, refiner_passes=2,
-                              tracking=TrackingSettings(4))
+                              tracking=HandTrackingSettings(4))
     runs: list[bool] = []
     original = refiner.run
     monkeypatch.setattr(refiner, "run", lambda crops: runs.append(True) or original(crops))
@@ -250,8 +250,8 @@ def test_jitter_is_the_second_difference_of_visible_keypoints() -> None:
 def test_smoothing_steadies_keypoints_and_tracking_crops_stay_raw(models) -> None:
     first, refiner = models
     sequence = HandSequence(800_000, width=WIDTH, height=HEIGHT)
-    raw = HandEstimator(first, refiner=refiner, tracking=TrackingSettings(4))
-    smooth = HandEstimator(first, refiner=refiner, tracking=TrackingSettings(4),
+    raw = HandEstimator(first, refiner=refiner, tracking=HandTrackingSettings(4))
+    smooth = HandEstimator(first, refiner=refiner, tracking=HandTrackingSettings(4),
                            smoothing=OneEuroSettings(3.0, 0.1))
     raw_jitter, smooth_jitter = HandJitter(), HandJitter()
     for index in range(30):

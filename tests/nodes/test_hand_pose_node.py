@@ -275,13 +275,13 @@ def test_tracking_in_the_node_matches_the_core_tracker(ros_context) -> None:
     from std_msgs.msg import Header
 
     from hand_pose_ros.core.hand_estimator import DEFAULT_SMOOTHING, HandEstimator
-    from hand_pose_ros.core.hand_tracking import TrackingSettings
+    from hand_pose_ros.core.hand_tracking import HandTrackingSettings
     from hand_pose_ros.core.model_runtime import OnnxModel
     from hand_pose_ros.synthetic import HandSequence
 
     refiner = OnnxModel(shipped_model_path().with_name(SHIPPED_REFINER_NAME))
     estimator = HandEstimator(
-        OnnxModel(shipped_model_path()), refiner=refiner, tracking=TrackingSettings(),
+        OnnxModel(shipped_model_path()), refiner=refiner, tracking=HandTrackingSettings(),
         smoothing=DEFAULT_SMOOTHING,
     )
     sequence = HandSequence(13, width=fm.WIDTH, height=fm.HEIGHT)
@@ -327,7 +327,7 @@ def test_an_estimator_parameter_change_keeps_the_open_models(ros_context) -> Non
 
 
 def test_tracking_parameters_reach_the_tracker(ros_context) -> None:
-    from hand_pose_ros.core.hand_tracking import TrackingSettings
+    from hand_pose_ros.core.hand_tracking import HandTrackingSettings
 
     with InProcessHarness({"model": ""}, context=ros_context) as harness:
         node = harness.node
@@ -335,7 +335,7 @@ def test_tracking_parameters_reach_the_tracker(ros_context) -> None:
                    "max_track_gap_s": 0.5, "max_track_depth_m": 0.9}
         results = node.set_parameters([Parameter(k, value=v) for k, v in changes.items()])
         assert all(result.successful for result in results)
-        assert node.estimator.tracks.settings == TrackingSettings(6, 0.25, 0.5, 0.9)
+        assert node.estimator.tracks.settings == HandTrackingSettings(6, 0.25, 0.5, 0.9)
         refused = node.set_parameters([Parameter("max_track_depth_m", value=0.0)])[0]
         assert not refused.successful and "> 0" in refused.reason
         assert node.estimator.tracks.settings.max_depth_m == 0.9

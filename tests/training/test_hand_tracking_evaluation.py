@@ -10,7 +10,7 @@ import numpy as np
 
 from hand_pose_ros.core.hand_estimator import DEFAULT_SMOOTHING, HandEstimator
 from hand_pose_ros.core.hand_metrics import HandMetrics
-from hand_pose_ros.core.hand_tracking import TrackingSettings
+from hand_pose_ros.core.hand_tracking import HandTrackingSettings
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.nodes.hand_pose_node import shipped_model_path
 from hand_pose_ros.nodes.hand_pose_parameters import SHIPPED_REFINER_NAME
@@ -44,7 +44,7 @@ def test_figures_are_the_core_estimator_on_the_same_clip(tmp_path) -> None:
     seed = sequence_split("validation_sequences", 1, None)[0][0]
     sequence = HandSequence(seed, width=WIDTH, height=HEIGHT)
     estimator = HandEstimator(OnnxModel(model), refiner=OnnxModel(refiner),
-                              tracking=TrackingSettings(4))
+                              tracking=HandTrackingSettings(4))
     metrics = HandMetrics()
     for index in range(FRAMES_PER_CLIP):
         frame = sequence.frame(index)

@@ -33,7 +33,7 @@ from hand_pose_ros.core.hand_tracking import (
     DEFAULT_MAX_GAP_S,
     DEFAULT_MAX_TRACK_DEPTH_M,
     DEFAULT_MIN_TRACK_SCORE,
-    TrackingSettings,
+    HandTrackingSettings,
 )
 from hand_pose_ros.core.model_runtime import OnnxModel
 from hand_pose_ros.core.one_euro import OneEuroSettings
@@ -69,7 +69,7 @@ def evaluate_tracking(
     seeds, length = sequence_split(split, clips, frames_per_clip)
     first, refiner = OnnxModel(model_path), OnnxModel(refiner_path)
     settings = {
-        interval: TrackingSettings(interval, min_track_score, max_gap_s, max_track_depth_m)
+        interval: HandTrackingSettings(interval, min_track_score, max_gap_s, max_track_depth_m)
         for interval in intervals
     }
     metrics = {interval: HandMetrics() for interval in intervals}
