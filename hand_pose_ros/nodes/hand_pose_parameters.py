@@ -124,7 +124,9 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
         DEFAULT_FIRST_CROP,
         "What the refiner's first crop of a hand is cut around: 'segmentation' (the box of the "
         "hand's mask from the first model; its keypoints where the model has no mask or the "
-        "mask is empty) or 'keypoints' (the box of the first model's keypoints).",
+        "mask is empty), 'keypoints' (the box of the first model's keypoints), or 'both' "
+        "(each, keeping the keypoints the refiner scores higher: one more refiner run per "
+        "hand on a frame where the first model ran).",
         one_of(FIRST_CROP_SOURCES),
     ),
     ParameterSpec(

@@ -241,13 +241,13 @@ def test_the_first_crop_is_cut_around_the_hands_mask_and_later_ones_around_its_k
                                   **options)
         return estimator.estimate(depth, intrinsics).hands
 
-    left, right = refined()
+    left, right = refined(first_crop="segmentation")
     # The right hand's crop is its mask's box; the left hand has no mask: its keypoints' box.
     right_crop = decoder.crop_for(corners_image, 1)
     np.testing.assert_allclose(right.uv_px, right_crop.to_image(peaks_crop), atol=0.05)
     left_crop = decoder.crop_for(alone[0].uv_px, 0)
     np.testing.assert_allclose(left.uv_px, left_crop.to_image(peaks_crop), atol=0.05)
-    _, right_twice = refined(refiner_passes=2)
+    _, right_twice = refined(first_crop="segmentation", refiner_passes=2)
     second_crop = decoder.crop_for(right.uv_px, 1)
     np.testing.assert_allclose(right_twice.uv_px, second_crop.to_image(peaks_crop), atol=0.05)
     _, right_from_keypoints = refined(first_crop="keypoints")

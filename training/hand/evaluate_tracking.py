@@ -24,8 +24,10 @@ import numpy as np
 from tqdm import tqdm
 
 from hand_pose_ros.core.hand_estimator import (
+    DEFAULT_FIRST_CROP,
     DEFAULT_REFINER_PASSES,
     DEFAULT_SMOOTHING,
+    FIRST_CROP_SOURCES,
     HandEstimator,
 )
 from hand_pose_ros.core.hand_metrics import HandJitter, HandMetrics
@@ -65,6 +67,7 @@ def evaluate_tracking(
     clips: int | None = None,
     frames_per_clip: int | None = None,
     smoothing: OneEuroSettings | None = None,
+    first_crop: str = DEFAULT_FIRST_CROP,
 ) -> dict:
     seeds, length = sequence_split(split, clips, frames_per_clip)
     first, refiner = OnnxModel(model_path), OnnxModel(refiner_path)
@@ -81,7 +84,8 @@ def evaluate_tracking(
         # A fresh estimator per clip and setting: tracks never cross clips.
         estimators = {
             interval: HandEstimator(first, refiner=refiner, refiner_passes=refiner_passes,
-                                    tracking=tracking, smoothing=smoothing)
+                                    first_crop=first_crop, tracking=tracking,
+                                    smoothing=smoothing)
             for interval, tracking in settings.items()
         }
         for index in range(length):
@@ -105,6 +109,7 @@ def evaluate_tracking(
         "first_stage": first.name,
         "refiner": refiner.name,
         "refiner_passes": refiner_passes,
+        "first_crop": first_crop,
         "min_track_score": min_track_score,
         "max_gap_s": max_gap_s,
         "max_track_depth_m": max_track_depth_m,
@@ -135,6 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-track-depth-m", type=float, default=DEFAULT_MAX_TRACK_DEPTH_M,
                         help="tracked hands farther than this are lost (inf: no limit)")
     parser.add_argument("--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES)
+    parser.add_argument("--first-crop", choices=FIRST_CROP_SOURCES, default=DEFAULT_FIRST_CROP,
+                        help="what the refiner's first crop of a hand is cut around")
     parser.add_argument("--smoothing", default="default",
                         help="One-Euro smoothing of the keypoints: 'default' (the node's), 'off', "
                         "or MIN_CUTOFF_HZ,SPEED_COEFFICIENT")
@@ -154,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     result = evaluate_tracking(
         args.model, args.refiner, args.split, intervals, args.width, args.height,
         args.min_track_score, args.max_gap_s, args.max_track_depth_m, args.refiner_passes,
-        args.clips, args.frames_per_clip, smoothing,
+        args.clips, args.frames_per_clip, smoothing, args.first_crop,
     )
     print(json.dumps(result, indent=2))
     if args.out:
