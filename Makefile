@@ -185,8 +185,7 @@ hand-slim: $(STAMP)
 	$(PY) -m training.hand.export --run $(HAND_SLIM_WR_RUN) --out $(HAND_SLIM_MODEL) \
 		--name hand_slim_multitask
 	$(PY) -m training.hand.evaluate --model $(HAND_SLIM_MODEL) --split test --embed
-	$(PY) -m training.hand.evaluate --model $(HAND_SLIM_MODEL) --refiner $(HAND_REFINER) \
-		--refiner-passes 2 --split test
+	$(PY) -m training.hand.evaluate --model $(HAND_SLIM_MODEL) --refiner $(HAND_REFINER) --split test
 	$(PY) -m training.common.model_card $(HAND_SLIM_MODEL)
 
 hand-ablation: $(STAMP)

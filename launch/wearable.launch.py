@@ -51,7 +51,7 @@ def generate_launch_description() -> LaunchDescription:
             default_value="",
             description="Exported ONNX model file; empty uses the model shipped with the package, "
             "a bare file name another shipped one (hand_slim_multitask.onnx: the in-budget "
-            "first stage, with refiner_passes:=2).",
+            "first stage, with refiner_model:=hand_refiner_tiny.onnx).",
         ),
         DeclareLaunchArgument(
             "refiner_model",
@@ -62,9 +62,8 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument(
             "refiner_passes",
             default_value="1",
-            description="Refiner runs per hand on frames where the first model runs, each on a "
-            "crop around the previous keypoints (a tracked hand gets one; 2 with "
-            "hand_slim_multitask.onnx: the in-budget pair).",
+            description="Refiner passes per hand on frames where the first model runs, each "
+            "after the first on a crop around the previous keypoints (a tracked hand gets one).",
         ),
         DeclareLaunchArgument(
             "use_rviz", default_value="true", description="Start RViz with rviz_config."
