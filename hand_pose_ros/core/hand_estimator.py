@@ -45,8 +45,9 @@ from hand_pose_ros.core.preprocess import make_network_input
 DEFAULT_PRESENCE_THRESHOLD = 0.5
 """Presence probability from which a hand is reported."""
 DEFAULT_REFINER_PASSES = 1
-"""Refiner runs per hand on a frame where the first stage ran (each crops around the previous
-keypoints; a tracked hand gets `hand_tracking.TRACKED_REFINER_PASSES`)."""
+"""Refiner passes per hand on a frame where the first stage ran: the first from the box
+`FIRST_CROP_SOURCES` names (two runs with "both"), each later one around the previous
+keypoints; a tracked hand gets `hand_tracking.TRACKED_REFINER_PASSES` runs."""
 FIRST_CROP_SOURCES: tuple[str, ...] = ("both", "segmentation", "keypoints")
 """What the refiner's first crop of a hand is cut around: the box of the first model's mask of
 that hand ("segmentation"; its keypoints where it has no mask), the box of its keypoints
@@ -508,6 +509,7 @@ class HandEstimator:
         """One refiner pass per hand from its mask's box and, where that differs, from its
         keypoints' box, in one batch; each hand keeps the result with the higher mean keypoint
         score (the mask's on a tie)."""
+        # A hand without a mask got its own keypoints as its box: nothing to compare.
         alternatives = [row for row, (hand, box) in enumerate(zip(hands, mask_boxes))
                         if box is not hand.uv_px]
         crops = [(box, hand.side) for hand, box in zip(hands, mask_boxes)]
