@@ -30,7 +30,7 @@ from hand_pose_ros.core.depth_sampling import (
     snap_to_instance_depth,
 )
 from hand_pose_ros.core.hand_crops import largest_region_corners
-from hand_pose_ros.core.hand_refiner import HandRefiner
+from hand_pose_ros.core.hand_refiner import HandRefiner, RefinedKeypoints
 from hand_pose_ros.core.hand_tracking import (
     TRACKED_REFINER_PASSES,
     HandTrackingSettings,
@@ -521,8 +521,7 @@ class HandEstimator:
             if mean_score[offset] > mean_score[row]:
                 picks[row] = offset
         for hand, pick in zip(hands, picks):
-            hand.uv_px, hand.score = refined.uv_px[pick], refined.score[pick]
-            hand.depth_m = refined.depth_m[pick]
+            _take_refined(hand, refined, pick)
 
     def _refine(
         self, depth_m: np.ndarray, hands: list[HandKeypoints], boxes: list[np.ndarray],
@@ -533,6 +532,11 @@ class HandEstimator:
         for _ in range(passes):
             refined = self.refiner.refine(depth_m, list(zip(boxes, (h.side for h in hands))))
             for row, hand in enumerate(hands):
-                hand.uv_px, hand.score = refined.uv_px[row], refined.score[row]
-                hand.depth_m = refined.depth_m[row]
+                _take_refined(hand, refined, row)
             boxes = [hand.uv_px for hand in hands]
+
+
+def _take_refined(hand: HandKeypoints, refined: RefinedKeypoints, row: int) -> None:
+    """Give a hand the keypoints, scores and predicted depths of one row of a refiner batch."""
+    hand.uv_px, hand.score = refined.uv_px[row], refined.score[row]
+    hand.depth_m = refined.depth_m[row]
