@@ -257,7 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--refiner-passes", type=int, default=DEFAULT_REFINER_PASSES,
-        help="wearable: refiner runs per hand on frames where the first model runs",
+        help="wearable: refiner passes per hand on frames where the first model runs (the "
+        "first from both first crops, as the node's refiner_first_crop default)",
     )
     add_tracking_arguments(parser, "wearable: ")
     parser.add_argument(
